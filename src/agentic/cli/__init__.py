@@ -1,0 +1,5 @@
+"""agentic-cli: the command-line face of agentic (typer)."""
+
+from agentic.cli._app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,547 @@
+"""Pile: a thread-safe, ordered, typed collection of Elements keyed by id."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar, cast, get_args, overload
+from uuid import UUID, uuid4
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from agentic.errors import (
+    ElementExistsError,
+    ElementNotFoundError,
+    ItemTypeError,
+    ProgressionIndexError,
+    SerializationError,
+)
+from agentic.primitives import _codec
+from agentic.primitives._registry import lookup_type
+from agentic.primitives.element import TYPE_KEY, Element, to_id
+from agentic.primitives.progression import Progression
+
+__all__ = ["Pile"]
+
+E = TypeVar("E", bound=Element)
+F = TypeVar("F", bound=Element)
+T = TypeVar("T")
+
+_MISSING: Any = object()
+
+
+class Pile(Generic[E]):
+    """Elements keyed by id, kept in an order of their own, restricted to one item type.
+
+    * **Typed**: every item is an instance of `item_type` (or exactly that type when
+      `strict`); anything else raises [`ItemTypeError`][agentic.errors.ItemTypeError].
+    * **Ordered**: the pile keeps a [`Progression`][agentic.primitives.Progression] of
+      its ids. `pile[0]` is the first item, `pile[progression]` the items in another
+      progression's order.
+    * **Thread-safe**: every operation holds the pile's lock for a short, bounded
+      stretch (no I/O, no callbacks but the `filter` predicate, which runs on a
+      snapshot). Iteration walks a snapshot taken at its start, so it is consistent
+      while other threads write. The same lock serves asyncio code: critical sections
+      are short enough not to hold up an event loop.
+    * **All or nothing**: a bulk operation checks everything before it changes
+      anything.
+
+    Example:
+        >>> pile = Pile(item_type=Element)
+        >>> a, b = Element(), Element()
+        >>> pile.include([a, b])
+        >>> pile[0] is a, pile[b.id] is b, str(a.id) in pile
+        (True, True, True)
+    """
+
+    __slots__ = ("_id", "_item_type", "_items", "_lock", "_order", "_strict", "name")
+
+    @overload
+    def __init__(
+        self: Pile[Element],
+        items: Iterable[Element] = (),
+        *,
+        item_type: None = None,
+        strict: bool = False,
+        name: str | None = None,
+        id: UUID | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        items: Iterable[E] = (),
+        *,
+        item_type: type[E],
+        strict: bool = False,
+        name: str | None = None,
+        id: UUID | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        items: Iterable[Any] = (),
+        *,
+        item_type: type[Any] | None = None,
+        strict: bool = False,
+        name: str | None = None,
+        id: UUID | None = None,  # noqa: A002 - the field is called id everywhere
+    ) -> None:
+        """Create a pile.
+
+        Args:
+            items: Initial items, in order.
+            item_type: The Element class the pile holds (default: `Element`).
+            strict: Accept only `item_type` itself, not its subclasses.
+            name: An optional label.
+            id: The pile's identity (new by default).
+
+        Raises:
+            ItemTypeError: An item is not of the item type, or `item_type` is not an
+                Element class.
+            ElementExistsError: Two items share an id.
+        """
+        item_type = Element if item_type is None else item_type
+        if not (isinstance(item_type, type) and issubclass(item_type, Element)):
+            msg = f"a pile's item type must be an Element subclass, not {item_type!r}"
+            raise ItemTypeError(msg, expected=Element, actual=item_type)
+        self._id = id or uuid4()
+        self.name = name
+        """An optional label for the pile."""
+        self._item_type: type[E] = cast("type[E]", item_type)
+        self._strict = strict
+        self._lock = threading.RLock()
+        self._items: dict[UUID, E] = {}
+        self._order = Progression(name=name)
+        self.include(self._checked_new(items))
+
+    # -- identity and configuration ---------------------------------------------
+
+    @property
+    def id(self) -> UUID:
+        """The identity of the pile."""
+        return self._id
+
+    @property
+    def item_type(self) -> type[E]:
+        """The Element class the pile accepts."""
+        return self._item_type
+
+    @property
+    def strict(self) -> bool:
+        """Whether only `item_type` itself (no subclass) is accepted."""
+        return self._strict
+
+    @property
+    def order(self) -> Progression:
+        """A copy of the pile's order (changing it does not change the pile)."""
+        with self._lock:
+            return Progression(self._order, name=self._order.name, id=self._order.id)
+
+    # -- reading ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Return the number of items."""
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        """Return whether the pile holds anything."""
+        return bool(self._items)
+
+    def __contains__(self, item: object) -> bool:
+        """Return whether an Element, UUID or UUID string names an item of the pile."""
+        if isinstance(item, UUID):
+            return item in self._items
+        try:
+            return to_id(item) in self._items
+        except KeyError:
+            return False
+
+    def __iter__(self) -> Iterator[E]:
+        """Iterate, in order, over a snapshot taken now."""
+        return iter(self.values())
+
+    def keys(self) -> list[UUID]:
+        """Return the ids in order (a snapshot)."""
+        with self._lock:
+            return self._order.ids()
+
+    def values(self) -> list[E]:
+        """Return the items in order (a snapshot)."""
+        with self._lock:
+            items = self._items
+            return [items[key] for key in self._order]
+
+    def items(self) -> list[tuple[UUID, E]]:
+        """Return `(id, item)` pairs in order (a snapshot)."""
+        with self._lock:
+            items = self._items
+            return [(key, items[key]) for key in self._order]
+
+    @overload
+    def __getitem__(self, key: int) -> E: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[E]: ...
+    @overload
+    def __getitem__(self, key: Progression) -> list[E]: ...
+    @overload
+    def __getitem__(self, key: UUID | str | Element) -> E: ...
+    def __getitem__(self, key: int | slice | Progression | UUID | str | Element) -> E | list[E]:
+        """Look up by id (Element, UUID or string), position, slice, or Progression.
+
+        Raises:
+            ElementNotFoundError: No item has this id (a `KeyError`).
+            ProgressionIndexError: The position is out of range (an `IndexError`).
+        """
+        with self._lock:
+            if isinstance(key, int):
+                try:
+                    return self._items[self._order[key]]
+                except ProgressionIndexError:
+                    msg = f"position {key} is out of range for {self._describe()}"
+                    raise ProgressionIndexError(msg) from None
+            if isinstance(key, slice):
+                items = self._items
+                return [items[k] for k in self._order.ids()[key]]
+            if isinstance(key, Progression):
+                return [self._get(k) for k in key]
+            return self._get(to_id(key))
+
+    def get(self, key: Any, default: T = None) -> E | T:  # type: ignore[assignment]
+        """Return the item with this id (or at this position), else `default`."""
+        try:
+            found: E = self[key]
+        except (KeyError, IndexError):
+            return default
+        return found
+
+    def index(self, key: Any) -> int:
+        """Return the position of the item with this id.
+
+        Raises:
+            ElementNotFoundError: No item has this id.
+        """
+        with self._lock:
+            ident = to_id(key)
+            if ident not in self._items:
+                raise self._not_found(ident)
+            return self._order.index(ident)
+
+    def filter(self, predicate: Callable[[E], bool]) -> Pile[E]:
+        """Return a new pile of the items for which `predicate` is true, in order.
+
+        The predicate runs on a snapshot, outside the lock.
+        """
+        return self._derive(item for item in self.values() if predicate(item))
+
+    def of_type(self, item_type: type[F], *, strict: bool = False) -> Pile[F]:
+        """Return a new pile of the items that are instances of `item_type`, in order."""
+        chosen = [
+            cast("F", item)
+            for item in self.values()
+            if (type(item) is item_type if strict else isinstance(item, item_type))
+        ]
+        return Pile(chosen, item_type=item_type, strict=strict)
+
+    # -- writing ------------------------------------------------------------------
+
+    def include(self, items: E | Iterable[E]) -> None:
+        """Add one item or many at the end, skipping ids already present.
+
+        All or nothing: if any item has the wrong type, nothing is added.
+
+        Raises:
+            ItemTypeError: An item is not of the pile's item type.
+        """
+        if isinstance(items, Element):
+            self._check_type(items)
+            with self._lock:
+                if items.id not in self._items:
+                    self._items[items.id] = items
+                    self._order._push(items.id)  # noqa: SLF001 - the pile owns its order
+            return
+        batch = self._checked(items)
+        with self._lock:
+            for item in batch:
+                if item.id not in self._items:
+                    self._items[item.id] = item
+                    self._order._push(item.id)  # noqa: SLF001
+
+    def insert(self, index: int, items: E | Iterable[E]) -> None:
+        """Insert one item or many before position `index`.
+
+        Raises:
+            ItemTypeError: An item is not of the pile's item type.
+            ElementExistsError: An item's id is already present (or repeated).
+        """
+        batch = self._checked_new([items] if isinstance(items, Element) else items)
+        with self._lock:
+            for item in batch:
+                if item.id in self._items:
+                    raise self._exists(item.id)
+            for offset, item in enumerate(batch):
+                self._order.insert(index + offset if index >= 0 else index, item.id)
+                self._items[item.id] = item
+
+    def update(self, items: E | Iterable[E]) -> None:
+        """Replace items whose id is present (keeping their position); add the rest.
+
+        Raises:
+            ItemTypeError: An item is not of the pile's item type.
+        """
+        batch = self._checked([items] if isinstance(items, Element) else items)
+        with self._lock:
+            for item in batch:
+                if item.id not in self._items:
+                    self._order._push(item.id)  # noqa: SLF001
+                self._items[item.id] = item
+
+    def remove(self, items: Any) -> None:
+        """Remove one item or many, by Element, UUID or UUID string.
+
+        Raises:
+            ElementNotFoundError: One of them is not in the pile (nothing is removed).
+        """
+        keys = self._keys_of(items)
+        with self._lock:
+            for key in keys:
+                if key not in self._items:
+                    raise self._not_found(key)
+            for key in keys:
+                del self._items[key]
+                self._order.remove(key)
+
+    def exclude(self, items: Any) -> int:
+        """Remove the items named, ignoring those not present.
+
+        Returns:
+            How many were removed.
+        """
+        try:
+            keys = self._keys_of(items)
+        except KeyError:
+            return 0
+        removed = 0
+        with self._lock:
+            for key in keys:
+                if self._items.pop(key, None) is not None:
+                    self._order.remove(key)
+                    removed += 1
+        return removed
+
+    def pop(self, key: Any = -1, default: T = _MISSING) -> E | T:
+        """Remove and return the item at a position or with an id (the last by default).
+
+        Raises:
+            ElementNotFoundError: No such item and no default given.
+            ProgressionIndexError: No such position and no default given.
+        """
+        with self._lock:
+            try:
+                if isinstance(key, int):
+                    ident = self._order.pop(key)
+                else:
+                    ident = to_id(key)
+                    if ident not in self._items:
+                        raise self._not_found(ident)
+                    self._order.remove(ident)
+            except (KeyError, IndexError):
+                if default is _MISSING:
+                    raise
+                return default
+            return self._items.pop(ident)
+
+    def clear(self) -> None:
+        """Remove every item."""
+        with self._lock:
+            self._items.clear()
+            self._order.clear()
+
+    def move(self, key: Any, index: int) -> None:
+        """Move an item to position `index`.
+
+        Raises:
+            ElementNotFoundError: No item has this id.
+            ProgressionIndexError: `index` is out of range.
+        """
+        with self._lock:
+            ident = to_id(key)
+            if ident not in self._items:
+                raise self._not_found(ident)
+            self._order.move(ident, index)
+
+    # -- set operators ------------------------------------------------------------
+
+    def __or__(self, other: Pile[E]) -> Pile[E]:
+        """Return a new pile: these items, then those of `other` not already here."""
+        result = self._derive(self.values())
+        result.include(other.values())
+        return result
+
+    def __and__(self, other: Pile[Any]) -> Pile[E]:
+        """Return a new pile of the items also in `other`, in this pile's order."""
+        keep = set(other.keys())
+        return self._derive(item for item in self.values() if item.id in keep)
+
+    def __sub__(self, other: Pile[Any]) -> Pile[E]:
+        """Return a new pile of the items not in `other`, in this pile's order."""
+        drop = set(other.keys())
+        return self._derive(item for item in self.values() if item.id not in drop)
+
+    def __eq__(self, other: object) -> bool:
+        """Piles are equal when id, item type, strictness and ordered items match."""
+        if not isinstance(other, Pile):
+            return NotImplemented
+        return (
+            self._id == other._id
+            and self._item_type is other._item_type
+            and self._strict == other._strict
+            and self.values() == other.values()
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
+
+    def __repr__(self) -> str:
+        """Show the item type, size and name."""
+        return f"Pile[{self._item_type.type_name}](len={len(self)}, name={self.name!r})"
+
+    # -- serialization ------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-compatible dict: ordered items with their types, item type, strictness."""
+        with self._lock:
+            items = [item.to_dict() for item in self.values()]
+        return {
+            TYPE_KEY: "Pile",
+            "id": str(self._id),
+            "name": self.name,
+            "item_type": self._item_type.type_name,
+            "strict": self._strict,
+            "items": items,
+        }
+
+    def to_json(self) -> bytes:
+        """Return the pile as a JSON document."""
+        return _codec.dumps(self.to_dict(), what=self._describe())
+
+    @classmethod
+    def from_dict(cls, data: Any, *, item_type: type[Element] | None = None) -> Pile[Any]:
+        """Rebuild a pile from [`to_dict()`][agentic.primitives.Pile.to_dict].
+
+        The item type and strictness come from the document, so the reloaded pile
+        rejects what the original rejected.
+
+        Args:
+            data: The document.
+            item_type: The item type to expect when the document names none.
+
+        Raises:
+            SerializationError: Malformed document, or an id that appears twice.
+            UnknownElementTypeError: An item or the item type names no registered class.
+            ItemTypeError: An item does not fit the pile's item type.
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            msg = "a pile document must be an object with an 'items' list"
+            raise SerializationError(msg)
+        type_name = data.get("item_type")
+        resolved = lookup_type(type_name) if type_name is not None else (item_type or Element)
+        strict = data.get("strict", False)
+        if not isinstance(strict, bool):
+            msg = f"pile 'strict' must be true or false, not {strict!r}"
+            raise SerializationError(msg)
+        name = data.get("name")
+        if name is not None and not isinstance(name, str):
+            msg = f"pile name must be a string, not {type(name).__name__}"
+            raise SerializationError(msg)
+        try:
+            ident = UUID(data["id"]) if data.get("id") is not None else None
+        except (ValueError, TypeError, AttributeError) as exc:
+            msg = f"invalid pile id {data.get('id')!r}"
+            raise SerializationError(msg) from exc
+        items = [resolved.from_dict(item) for item in data["items"]]
+        try:
+            return Pile(items, item_type=resolved, strict=strict, name=name, id=ident)
+        except ElementExistsError as exc:
+            msg = f"invalid pile document: {exc}"
+            raise SerializationError(msg) from exc
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Pile[Any]:
+        """Rebuild a pile from [`to_json()`][agentic.primitives.Pile.to_json]."""
+        return cls.from_dict(_codec.loads(data, what="pile document"))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Let a Pile (or `Pile[Message]`) be a field of an Element."""
+        args = get_args(source)
+        expected: type[Element] = args[0] if args and isinstance(args[0], type) else Element
+
+        def validate(value: Any) -> Pile[Any]:
+            pile = value if isinstance(value, Pile) else cls.from_dict(value, item_type=expected)
+            if not issubclass(pile.item_type, expected):
+                got = pile.item_type.type_name
+                msg = f"expected a pile of {expected.type_name!r}, got one of {got!r}"
+                raise ItemTypeError(msg, expected=expected, actual=pile.item_type)
+            return pile
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.to_dict()
+            ),
+        )
+
+    # -- internals ----------------------------------------------------------------
+
+    def _describe(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"pile{label} of {self._item_type.type_name} ({len(self)} items)"
+
+    def _get(self, key: UUID) -> E:
+        try:
+            return self._items[key]
+        except KeyError:
+            raise self._not_found(key) from None
+
+    def _not_found(self, key: UUID) -> ElementNotFoundError:
+        msg = f"no element with id {key} in {self._describe()}"
+        return ElementNotFoundError(msg, key=key)
+
+    def _exists(self, key: UUID) -> ElementExistsError:
+        msg = f"an element with id {key} is already in {self._describe()}"
+        return ElementExistsError(msg, key=key)
+
+    def _check_type(self, item: Any) -> None:
+        expected = self._item_type
+        ok = type(item) is expected if self._strict else isinstance(item, expected)
+        if not ok:
+            kind = "exactly " if self._strict else ""
+            got = item.type_name if isinstance(item, Element) else type(item).__name__
+            msg = f"{self._describe()} accepts {kind}{expected.type_name!r}, not {got!r}"
+            raise ItemTypeError(msg, expected=expected, actual=type(item))
+
+    def _checked(self, items: Iterable[Any]) -> list[E]:
+        batch = list(items)
+        for item in batch:
+            self._check_type(item)
+        return batch
+
+    def _checked_new(self, items: Iterable[Any]) -> list[E]:
+        batch = self._checked(items)
+        seen: set[UUID] = set()
+        for item in batch:
+            if item.id in seen:
+                raise self._exists(item.id)
+            seen.add(item.id)
+        return batch
+
+    def _keys_of(self, items: Any) -> list[UUID]:
+        if isinstance(items, (Element, UUID, str)):
+            return [to_id(items)]
+        if isinstance(items, Pile):
+            return items.keys()
+        return list(dict.fromkeys(to_id(item) for item in items))
+
+    def _derive(self, items: Iterable[E]) -> Pile[E]:
+        return Pile(items, item_type=self._item_type, strict=self._strict, name=self.name)
