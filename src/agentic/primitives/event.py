@@ -63,10 +63,17 @@ class ErrorInfo(BaseModel):
     """Its message."""
     retryable: bool = False
     """Whether a retry may succeed (set by whoever knows, such as a provider)."""
+    retry_after: float | None = None
+    """Seconds the failing service asked us to wait before retrying, if it said."""
 
     @classmethod
     def from_exception(cls, exc: BaseException, *, retryable: bool | None = None) -> ErrorInfo:
-        """Describe `exc`; `retryable` defaults to the exception's own `retryable` attribute."""
+        """Describe `exc`.
+
+        `retryable` and `retry_after` default to the exception's own attributes of
+        those names, which is how invokers (a provider's rate-limit error, say) tell
+        the retry processor what to do.
+        """
         kind = type(exc)
         name = (
             kind.__qualname__
@@ -74,7 +81,9 @@ class ErrorInfo(BaseModel):
             else f"{kind.__module__}.{kind.__qualname__}"
         )
         flag = bool(getattr(exc, "retryable", False)) if retryable is None else retryable
-        return cls(type=name, message=str(exc), retryable=flag)
+        after = getattr(exc, "retry_after", None)
+        wait = float(after) if isinstance(after, (int, float)) else None
+        return cls(type=name, message=str(exc), retryable=flag, retry_after=wait)
 
 
 class Attempt(BaseModel):
