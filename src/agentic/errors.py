@@ -19,6 +19,7 @@ AgenticError
     ProgressionIndexError(ProgressionError, IndexError)
   SerializationError(ValueError)
   InvalidTransitionError(ValueError)
+  ImmutableError(TypeError)
   ConfigurationError(ValueError)
 ```
 
@@ -40,6 +41,7 @@ __all__ = [
     "ElementTypeConflictError",
     "IdInProgressionError",
     "IdNotInProgressionError",
+    "ImmutableError",
     "InvalidTransitionError",
     "ItemTypeError",
     "ProgressionError",
@@ -143,6 +145,10 @@ class InvalidTransitionError(AgenticError, ValueError):
         """The current status."""
         self.target = target
         """The status that was asked for."""
+
+
+class ImmutableError(AgenticError, TypeError):
+    """An attempt to change something that never changes (a Log, an id)."""
 
 
 class ConfigurationError(AgenticError, ValueError):

@@ -18,6 +18,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import PydanticSerializationError
 
 from agentic.errors import ItemTypeError, SerializationError, UnknownElementTypeError
 from agentic.primitives import _codec
@@ -126,8 +127,17 @@ class Element(BaseModel):
         return hash(self.id)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-compatible dict that names the element's type under `"$type"`."""
-        return self.model_dump(mode="json")
+        """Return a JSON-compatible dict that names the element's type under `"$type"`.
+
+        Raises:
+            SerializationError: A field (often `metadata`) holds a value JSON cannot
+                represent.
+        """
+        try:
+            return self.model_dump(mode="json")
+        except PydanticSerializationError as exc:
+            msg = f"{self.type_name} {self.id} is not JSON-serializable: {exc}"
+            raise SerializationError(msg) from exc
 
     def to_json(self) -> bytes:
         """Return the element as a JSON document (UTF-8 bytes)."""

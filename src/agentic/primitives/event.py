@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -50,6 +51,11 @@ _TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
         {EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.CANCELLED}
     ),
 }
+
+
+# One lock for every Event's transitions: each holds it for a few microseconds, and a
+# per-instance lock would make Events uncopyable and unpicklable.
+_transition_lock = threading.RLock()
 
 
 class ErrorInfo(BaseModel):
@@ -133,7 +139,10 @@ class Event(Element):
     ```
 
     Any other move raises [`InvalidTransitionError`][agentic.errors.InvalidTransitionError]
-    and changes nothing. Subclasses implement
+    and changes nothing. Each transition is atomic: when two threads race to finish
+    an Event (complete and cancel, say), exactly one wins and the other gets the error.
+    Assigning `event.status` directly is checked the same way (but records nothing in
+    `execution`; prefer the transition methods). Subclasses implement
     [`execute()`][agentic.primitives.Event.execute]; callers run them with
     [`invoke()`][agentic.primitives.Event.invoke] (or through an executor's chain, which
     drives the same transitions). A finished Event becomes an immutable
@@ -148,6 +157,14 @@ class Event(Element):
     """The record of the run."""
 
     _clock: float | None = PrivateAttr(default=None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set a field; `status` only along a legal transition."""
+        if name == "status":
+            with _transition_lock:
+                self._move(_as_status(self, value))
+            return
+        super().__setattr__(name, value)
 
     async def execute(self) -> Any:
         """Do the Event's work and return its JSON-compatible result.
@@ -188,9 +205,10 @@ class Event(Element):
 
     def start(self) -> None:
         """Move pending → processing and start the clock."""
-        self._move(EventStatus.PROCESSING)
-        self.execution.started_at = datetime.now(UTC)
-        self._clock = time.perf_counter()
+        with _transition_lock:
+            self._move(EventStatus.PROCESSING)
+            self.execution.started_at = datetime.now(UTC)
+            self._clock = time.perf_counter()
 
     def complete(self, response: Any = None) -> None:
         """Move processing → completed with `response`.
@@ -201,47 +219,56 @@ class Event(Element):
         if self.status is not EventStatus.PROCESSING:
             raise self._illegal(EventStatus.COMPLETED)
         try:
-            response = _jsonable(response)
+            response = _jsonable(response)  # outside the lock: it may be large
         except SerializationError as exc:
             self.fail(ErrorInfo.from_exception(exc))
             return
-        self.execution.response = response
-        self._finish(EventStatus.COMPLETED)
+        with _transition_lock:
+            if self.status is not EventStatus.PROCESSING:
+                raise self._illegal(EventStatus.COMPLETED)
+            self.execution.response = response
+            self._finish(EventStatus.COMPLETED)
 
     def fail(self, error: BaseException | ErrorInfo) -> None:
         """Move processing → failed, recording `error`."""
         info = error if isinstance(error, ErrorInfo) else ErrorInfo.from_exception(error)
-        if self.status is not EventStatus.PROCESSING:
-            raise self._illegal(EventStatus.FAILED)
-        self.execution.error = info
-        self._finish(EventStatus.FAILED)
+        with _transition_lock:
+            if self.status is not EventStatus.PROCESSING:
+                raise self._illegal(EventStatus.FAILED)
+            self.execution.error = info
+            self._finish(EventStatus.FAILED)
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Move pending or processing → cancelled, with a reason."""
-        self._move(EventStatus.CANCELLED)
-        self.execution.reason = reason
-        self._stop_clock()
+        with _transition_lock:
+            self._move(EventStatus.CANCELLED)
+            self.execution.reason = reason
+            self._stop_clock()
 
     def deny(self, reason: str) -> None:
         """Move pending → denied; `reason` should name the rule or gate that refused."""
-        self._move(EventStatus.DENIED)
-        self.execution.reason = reason
-        self.execution.finished_at = datetime.now(UTC)
+        with _transition_lock:
+            self._move(EventStatus.DENIED)
+            self.execution.reason = reason
+            self.execution.finished_at = datetime.now(UTC)
 
     def skip(self, reason: str) -> None:
         """Move pending → skipped, with a reason."""
-        self._move(EventStatus.SKIPPED)
-        self.execution.reason = reason
-        self.execution.finished_at = datetime.now(UTC)
+        with _transition_lock:
+            self._move(EventStatus.SKIPPED)
+            self.execution.reason = reason
+            self.execution.finished_at = datetime.now(UTC)
 
     def begin_attempt(self) -> Attempt:
         """Record the start of an attempt (the Event must be processing)."""
-        if self.status is not EventStatus.PROCESSING:
-            msg = f"{self._describe()} is {self.status}; attempts happen while processing"
-            raise InvalidTransitionError(msg, source=self.status, target=self.status)
-        attempt = Attempt(number=len(self.execution.attempts) + 1, started_at=datetime.now(UTC))
-        self.execution.attempts.append(attempt)
-        return attempt
+        with _transition_lock:
+            if self.status is not EventStatus.PROCESSING:
+                msg = f"{self._describe()} is {self.status}; attempts happen while processing"
+                raise InvalidTransitionError(msg, source=self.status, target=self.status)
+            number = len(self.execution.attempts) + 1
+            attempt = Attempt(number=number, started_at=datetime.now(UTC))
+            self.execution.attempts.append(attempt)
+            return attempt
 
     def end_attempt(self, attempt: Attempt, error: BaseException | ErrorInfo | None) -> None:
         """Record how an attempt ended."""
@@ -289,6 +316,15 @@ class Event(Element):
         elif self.execution.started_at is not None:
             elapsed = self.execution.finished_at - self.execution.started_at
             self.execution.duration = elapsed.total_seconds()
+
+
+def _as_status(event: Event, value: Any) -> EventStatus:
+    """Return `value` as an EventStatus, or raise InvalidTransitionError naming it."""
+    try:
+        return EventStatus(value)
+    except ValueError:
+        msg = f"{event._describe()} cannot move to {value!r}: not an event status"  # noqa: SLF001
+        raise InvalidTransitionError(msg, source=event.status, target=value) from None
 
 
 def _jsonable(value: Any) -> Any:

@@ -201,7 +201,7 @@ class Pile(Generic[E]):
                     raise ProgressionIndexError(msg) from None
             if isinstance(key, slice):
                 items = self._items
-                return [items[k] for k in self._order.ids()[key]]
+                return [items[k] for k in self._order._by_rank.values()[key]]  # noqa: SLF001
             if isinstance(key, Progression):
                 return [self._get(k) for k in key]
             return self._get(to_id(key))
@@ -278,8 +278,12 @@ class Pile(Generic[E]):
             for item in batch:
                 if item.id in self._items:
                     raise self._exists(item.id)
+            # Resolve the position once, as list slice assignment does, so a batch keeps
+            # its own order wherever it goes (a clamped negative index included).
+            size = len(self._items)
+            start = max(0, index + size) if index < 0 else min(index, size)
             for offset, item in enumerate(batch):
-                self._order.insert(index + offset if index >= 0 else index, item.id)
+                self._order.insert(start + offset, item.id)
                 self._items[item.id] = item
 
     def update(self, items: E | Iterable[E]) -> None:
@@ -316,10 +320,7 @@ class Pile(Generic[E]):
         Returns:
             How many were removed.
         """
-        try:
-            keys = self._keys_of(items)
-        except KeyError:
-            return 0
+        keys = self._keys_of(items, skip_invalid=True)
         removed = 0
         with self._lock:
             for key in keys:
@@ -338,7 +339,11 @@ class Pile(Generic[E]):
         with self._lock:
             try:
                 if isinstance(key, int):
-                    ident = self._order.pop(key)
+                    try:
+                        ident = self._order.pop(key)
+                    except ProgressionIndexError:
+                        msg = f"cannot pop position {key} from {self._describe()}"
+                        raise ProgressionIndexError(msg) from None
                 else:
                     ident = to_id(key)
                     if ident not in self._items:
@@ -408,8 +413,9 @@ class Pile(Generic[E]):
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-compatible dict: ordered items with their types, item type, strictness."""
-        with self._lock:
-            items = [item.to_dict() for item in self.values()]
+        # Take the snapshot under the lock, serialize outside it: writers wait only for
+        # the copy of the order, not for every item's model_dump.
+        items = [item.to_dict() for item in self.values()]
         return {
             TYPE_KEY: "Pile",
             "id": str(self._id),
@@ -522,6 +528,8 @@ class Pile(Generic[E]):
             raise ItemTypeError(msg, expected=expected, actual=type(item))
 
     def _checked(self, items: Iterable[Any]) -> list[E]:
+        if not isinstance(items, Iterable):
+            self._check_type(items)  # raises: neither an item nor an iterable of items
         batch = list(items)
         for item in batch:
             self._check_type(item)
@@ -536,12 +544,25 @@ class Pile(Generic[E]):
             seen.add(item.id)
         return batch
 
-    def _keys_of(self, items: Any) -> list[UUID]:
+    def _keys_of(self, items: Any, *, skip_invalid: bool = False) -> list[UUID]:
         if isinstance(items, (Element, UUID, str)):
-            return [to_id(items)]
-        if isinstance(items, Pile):
+            items = [items]
+        elif isinstance(items, Pile):
             return items.keys()
-        return list(dict.fromkeys(to_id(item) for item in items))
+        elif not isinstance(items, Iterable):
+            msg = (
+                f"{self._describe()} expects an id (Element, UUID or UUID string) "
+                f"or an iterable of them, not {type(items).__name__}"
+            )
+            raise ElementNotFoundError(msg, key=items)
+        keys: dict[UUID, None] = {}
+        for item in items:
+            try:
+                keys[to_id(item)] = None
+            except KeyError:
+                if not skip_invalid:
+                    raise
+        return list(keys)
 
     def _derive(self, items: Iterable[E]) -> Pile[E]:
         return Pile(items, item_type=self._item_type, strict=self._strict, name=self.name)

@@ -17,7 +17,7 @@ from agentic.errors import (
     SerializationError,
 )
 from agentic.primitives import _codec
-from agentic.primitives.element import TYPE_KEY, to_id
+from agentic.primitives.element import TYPE_KEY, Element, to_id
 
 __all__ = ["Progression"]
 
@@ -124,6 +124,9 @@ class Progression:
         """Return the id at a position, or a new Progression for a slice."""
         if isinstance(index, slice):
             return Progression(self._by_rank.values()[index], name=self.name)
+        if not isinstance(index, int):
+            msg = f"{self._describe()} is indexed by int or slice, not {type(index).__name__}"
+            raise TypeError(msg)
         try:
             result: UUID = self._by_rank.peekitem(index)[1]
         except IndexError:
@@ -282,16 +285,19 @@ class Progression:
 
     # -- operators ----------------------------------------------------------------
 
-    def __add__(self, other: Iterable[Any]) -> Progression:
-        """Return a new progression: these ids, then those of `other` not already here."""
+    def __add__(self, other: Any) -> Progression:
+        """Return a new progression: these ids, then those of `other` not already here.
+
+        `other` is one id (an Element, UUID or UUID string) or an iterable of them.
+        """
         result = self.copy()
-        for item in other:
-            result.include(item)
+        for key in _keys(other):
+            result.include(key)
         return result
 
-    def __sub__(self, other: Iterable[Any]) -> Progression:
-        """Return a new progression of these ids that are not in `other`."""
-        drop = {to_id(item) for item in other}
+    def __sub__(self, other: Any) -> Progression:
+        """Return a new progression of these ids that are not in `other` (one id or many)."""
+        drop = set(_keys(other))
         return Progression((k for k in self if k not in drop), name=self.name)
 
     def __eq__(self, other: object) -> bool:
@@ -422,3 +428,10 @@ class Progression:
     def _renumber(self, keys: list[UUID]) -> None:
         self._rank_of = {key: float(i) for i, key in enumerate(keys)}
         self._by_rank = SortedDict({rank: key for key, rank in self._rank_of.items()})
+
+
+def _keys(items: Any) -> list[UUID]:
+    """Return the ids named by one id-like value or an iterable of them."""
+    if isinstance(items, (UUID, str, Element)):
+        return [to_id(items)]
+    return [to_id(item) for item in items]
