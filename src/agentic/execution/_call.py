@@ -1,0 +1,86 @@
+"""Call: the Event that invokes a named target (a tool, a provider, a plugin)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, PrivateAttr
+
+from agentic.execution._errors import ExecutionError, TargetNotFoundError
+from agentic.execution.types import Target
+from agentic.primitives import Event
+
+__all__ = ["Call"]
+
+
+class Call(Event, type_name="Call"):
+    """An Event that invokes `target` with `arguments` on behalf of `caller`.
+
+    A Call is plain data: it serializes, crosses actor boundaries and comes back as
+    the same Call. The executor *binds* it to a live [`Target`][agentic.execution.Target]
+    (through its resolver) before the chain runs; processors read the binding with
+    [`bound_target()`][agentic.execution.Call.bound_target].
+
+    Example:
+        >>> call = Call(target="read_file", arguments={"path": "notes.txt"}, caller="alice")
+        >>> Call.from_json(call.to_json()).arguments
+        {'path': 'notes.txt'}
+    """
+
+    type_name: ClassVar[str] = "Call"
+
+    target: str
+    """The name of what is invoked (a tool name, a provider name, ...)."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    """The arguments as the caller gave them (JSON-compatible)."""
+    caller: str | None = None
+    """Who asked (a branch or actor name); policies may decide by it."""
+    kind: str = "tool"
+    """What sort of target: `"tool"`, `"provider"`, `"plugin"`, ..."""
+
+    _target: Target | None = PrivateAttr(default=None)
+    _bind_error: ExecutionError | None = PrivateAttr(default=None)
+    _validated: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def bind(self, target: Target | None, error: ExecutionError | None = None) -> None:
+        """Attach the live target (or the reason none could be found).
+
+        Args:
+            target: The resolved target, or None.
+            error: Why resolution failed, when `target` is None.
+        """
+        self._target = target
+        self._bind_error = error
+        self._validated = None
+
+    @property
+    def is_bound(self) -> bool:
+        """Whether a live target is attached."""
+        return self._target is not None
+
+    def bound_target(self) -> Target:
+        """Return the attached target.
+
+        Raises:
+            TargetNotFoundError: The resolver knew no target of this name, or the Call
+                was never bound.
+        """
+        target = self._target
+        if target is not None:
+            return target
+        if self._bind_error is not None:
+            raise self._bind_error
+        msg = f"call {self.id} to {self.target!r} is not bound to a target (no resolver)"
+        raise TargetNotFoundError(msg, name=self.target)
+
+    def set_validated(self, arguments: dict[str, Any]) -> None:
+        """Keep the target's checked and coerced form of the arguments for the invocation."""
+        self._validated = arguments
+
+    async def execute(self) -> Any:
+        """Validate (unless already validated) and invoke the bound target."""
+        target = self.bound_target()
+        arguments = self._validated
+        if arguments is None:
+            arguments = target.validate(self.arguments)
+        return await target.invoke(arguments)

@@ -1,0 +1,231 @@
+"""Executor: runs Events from many callers concurrently through one chain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from agentic.execution._call import Call
+from agentic.execution._chain import Chain
+from agentic.execution._errors import ExecutionError, ExecutorClosedError, TargetNotFoundError
+from agentic.execution.types import CallNext, Processor, Resolver
+from agentic.primitives import Event, EventStatus, Pile, Progression, to_id
+
+__all__ = ["Executor"]
+
+
+class Executor:
+    """Take Events from any number of callers and run each through the chain as a task.
+
+    * Every Event submitted is kept in [`events`][agentic.execution.Executor.events]
+      (a Pile whose order is the order of arrival).
+    * A [`Call`][agentic.execution.Call] is bound to its target through the
+      resolver before the chain runs (an unknown name fails the Call, clearly, in
+      the chain).
+    * Every Event ends terminal: completed, failed, denied, skipped or cancelled.
+      Nothing raises out of a run except the submitting caller's own cancellation.
+
+    The executor creates nothing loop-bound until its first Event, and then uses
+    the running loop: build it on any thread, use it on one loop thread at a time
+    (the runtime's I/O loop, or the host's). Its methods are not thread-safe; from
+    another thread use `asyncio.run_coroutine_threadsafe(executor.submit(e), loop)`.
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver | None = None,
+        processors: Sequence[Processor] | None = None,
+        *,
+        name: str | None = None,
+        inner: CallNext | None = None,
+    ) -> None:
+        """Create an executor.
+
+        Args:
+            resolver: Finds the target of each Call (a `ToolRegistry`, say).
+            processors: The chain, outermost first (default: `default_chain()`;
+                pass `()` for none).
+            name: A label for the Pile of events.
+            inner: The innermost step (default: one attempt of the Event).
+        """
+        if processors is None:
+            from agentic.execution._defaults import default_chain  # noqa: PLC0415 - cycle
+
+            processors = default_chain()
+        self.resolver = resolver
+        """Finds the target of each Call."""
+        self.chain = Chain(processors, inner=inner)
+        """The composed chain."""
+        self._events: Pile[Event] = Pile(item_type=Event, name=name)
+        self._tasks: dict[UUID, asyncio.Task[Event]] = {}
+        self._closed = False
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def events(self) -> Pile[Event]:
+        """Every Event submitted (and not pruned), in order of arrival."""
+        return self._events
+
+    @property
+    def arrivals(self) -> Progression:
+        """The ids of the events in order of arrival (a copy)."""
+        return self._events.order
+
+    @property
+    def closed(self) -> bool:
+        """Whether [`stop()`][agentic.execution.Executor.stop] was called."""
+        return self._closed
+
+    @property
+    def in_flight(self) -> int:
+        """How many Events are submitted and not yet finished."""
+        return len(self._tasks)
+
+    def status_counts(self) -> dict[EventStatus, int]:
+        """Return how many kept Events are in each status (every status is a key)."""
+        counts = dict.fromkeys(EventStatus, 0)
+        for event in self._events.values():
+            counts[event.status] += 1
+        return counts
+
+    @property
+    def logs(self) -> Any:
+        """The Pile of Logs of the first audit processor in the chain, or None."""
+        for processor in self.chain.processors:
+            logs = getattr(processor, "logs", None)
+            if logs is not None:
+                return logs
+        return None
+
+    # -- running ------------------------------------------------------------------
+
+    def start_soon(self, event: Event) -> asyncio.Task[Event]:
+        """Accept `event` and start running it; return the task that finishes with it.
+
+        Must be called on the loop thread. The task's result is the Event, terminal.
+
+        Raises:
+            ExecutorClosedError: The executor was stopped.
+            ExecutionError: The Event is not pending (it ran already), or no loop runs.
+            ElementExistsError: An Event with this id was submitted before.
+        """
+        if self._closed:
+            msg = (
+                f"executor {self._events.name or self._events.id} is stopped; it accepts no Events"
+            )
+            raise ExecutorClosedError(msg)
+        if event.status is not EventStatus.PENDING:
+            msg = (
+                f"{event.type_name} {event.id} is {event.status}; "
+                "only pending Events can be submitted"
+            )
+            raise ExecutionError(msg)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            msg = "Executor.start_soon() needs a running asyncio loop (call it from a coroutine)"
+            raise ExecutionError(msg) from None
+        self._events.include(event)
+        if isinstance(event, Call) and not event.is_bound:
+            self._bind(event)
+        task = loop.create_task(self._run(event))
+        self._tasks[event.id] = task
+        task.add_done_callback(partial(self._finished, event))
+        return task
+
+    submit_nowait = start_soon
+    """Alias of [`start_soon()`][agentic.execution.Executor.start_soon]."""
+
+    async def submit(self, event: Event) -> Event:
+        """Run `event` through the chain and return it, terminal.
+
+        Cancelling the caller cancels the Event too.
+
+        Raises:
+            ExecutorClosedError: The executor was stopped.
+        """
+        task = self.start_soon(event)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.done() and (current is None or current.cancelling() == 0):
+                return event  # the Event was cancelled before it started, not the caller
+            task.cancel("the submitting caller was cancelled")
+            raise
+
+    def cancel(self, event_id: Any, reason: str = "cancelled by Executor.cancel()") -> bool:
+        """Cancel one running or waiting Event (call on the loop thread).
+
+        Returns:
+            True if a cancellation was requested, False if the Event is unknown or
+            already finished.
+        """
+        task = self._tasks.get(to_id(event_id))
+        if task is None or task.done():
+            return False
+        return task.cancel(reason)
+
+    async def drain(self) -> None:
+        """Wait until every Event submitted so far (and any submitted meanwhile) finished."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))
+
+    async def stop(self, *, cancel_pending: bool = False, grace: float | None = None) -> None:
+        """Refuse new Events and finish the ones in flight; none is left unfinished.
+
+        Args:
+            cancel_pending: Cancel the Events in flight instead of letting them finish.
+            grace: Let them finish for at most this many seconds, then cancel the rest.
+        """
+        self._closed = True
+        if cancel_pending:
+            self._cancel_all("executor stopped")
+        elif grace is not None and self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+            self._cancel_all(f"executor stopped after a grace period of {grace}s")
+        await self.drain()
+        for event in self._events.values():
+            if not event.status.is_terminal:
+                event.cancel("executor stopped")
+
+    def prune(self) -> int:
+        """Forget finished Events (keeps memory bounded); return how many were dropped."""
+        done = [e.id for e in self._events.values() if e.status.is_terminal]
+        self._events.exclude(done)
+        return len(done)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _bind(self, call: Call) -> None:
+        resolver = self.resolver
+        if resolver is None:
+            msg = f"no resolver: the executor cannot find target {call.target!r}"
+            call.bind(None, TargetNotFoundError(msg, name=call.target))
+            return
+        try:
+            call.bind(resolver.resolve(call.target))
+        except ExecutionError as exc:
+            call.bind(None, exc)
+        except Exception as exc:  # noqa: BLE001 - a foreign resolver's failure, made clear
+            msg = f"resolving target {call.target!r} failed: {type(exc).__name__}: {exc}"
+            call.bind(None, TargetNotFoundError(msg, name=call.target))
+
+    async def _run(self, event: Event) -> Event:
+        try:
+            return await self.chain(event)
+        except asyncio.CancelledError:
+            return event  # the chain marked it cancelled; the task ends with the Event
+
+    def _finished(self, event: Event, _task: asyncio.Task[Event]) -> None:
+        self._tasks.pop(event.id, None)
+        if not event.status.is_terminal:
+            event.cancel("cancelled before it started")  # the task never ran
+
+    def _cancel_all(self, reason: str) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel(reason)

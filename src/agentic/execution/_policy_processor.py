@@ -1,0 +1,49 @@
+"""PolicyProcessor: the gate that asks a Policy whether a Call may run."""
+
+from __future__ import annotations
+
+from agentic.execution._call import Call
+from agentic.execution._chain import note
+from agentic.execution._errors import PolicyDeniedError
+from agentic.execution._policy import Policy
+from agentic.execution.types import CallNext
+from agentic.primitives import Event, EventStatus
+
+__all__ = ["PolicyProcessor"]
+
+
+class PolicyProcessor:
+    """Deny a Call its [`Policy`][agentic.execution.Policy] refuses; let the rest through.
+
+    A denial ends the Event as `denied` with a reason that names the rule, and the
+    rest of the chain never runs. Every decision is noted on the Event for the audit
+    log. Events that are not Calls pass through.
+    """
+
+    __slots__ = ("policy",)
+
+    def __init__(self, policy: Policy | None = None) -> None:
+        """Create the gate.
+
+        Args:
+            policy: The rules (default: an empty policy, which allows every target
+                that is not guarded).
+        """
+        self.policy = policy if policy is not None else Policy()
+        """The policy consulted."""
+
+    async def __call__(self, event: Event, call_next: CallNext) -> Event:
+        """Decide, then continue or deny."""
+        if isinstance(event, Call):
+            target = event._target  # noqa: SLF001 - the binding the executor made
+            guarded = bool(getattr(target, "guarded", False)) if target is not None else False
+            decision = self.policy.decide(event, guarded=guarded)
+            if not decision.allowed:
+                note(event, "policy", "deny", decision.reason)
+                if event.status is EventStatus.PENDING:
+                    event.deny(decision.reason)
+                    return event
+                # Inside a retry the Event is already running: fail instead of deny.
+                raise PolicyDeniedError(decision.reason)
+            note(event, "policy", "allow", decision.reason)
+        return await call_next(event)
