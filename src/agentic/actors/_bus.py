@@ -1,0 +1,362 @@
+"""The event bus: publish/subscribe by topic, with bounded per-subscriber queues.
+
+**Topics** are dot-separated segments: `branch.7f3a.message`. **Patterns** match
+whole segments: `*` matches exactly one segment, `**` matches any number of segments
+(zero included), anything else matches itself. So `branch.*.message` matches
+`branch.7f3a.message` but not `branch.message`; `branch.**` matches `branch`,
+`branch.7f3a` and `branch.7f3a.message`; `**` matches every topic.
+
+**Slow subscribers cannot stall publishers.** Each subscription owns a bounded queue
+and an [`OverflowPolicy`][agentic.actors.OverflowPolicy]: drop the oldest queued event,
+drop the new one, or block the publisher for at most `block_timeout` seconds and then
+drop it. Every drop is counted in `Subscription.dropped`. An actor subscribed with
+`subscribe_actor` receives events as tells that never wait: a full mailbox counts a
+drop.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
+
+from agentic.actors._errors import ActorDeadError, MailboxFullError
+
+if TYPE_CHECKING:
+    from agentic.actors._ref import ActorRef
+
+__all__ = [
+    "BusEvent",
+    "EventBus",
+    "OverflowPolicy",
+    "Subscription",
+    "compile_pattern",
+    "topic_matches",
+]
+
+# Above this many distinct topics, the topic -> subscribers cache starts over.
+_CACHE_LIMIT = 4096
+
+
+class OverflowPolicy(StrEnum):
+    """What a full subscription queue does with one more event."""
+
+    DROP_OLDEST = "drop_oldest"
+    """Drop the oldest queued event to make room (the subscriber sees the latest)."""
+    DROP_NEWEST = "drop_newest"
+    """Drop the incoming event (the subscriber sees the earliest)."""
+    BLOCK = "block"
+    """Make the publisher wait up to `block_timeout` seconds for room, then drop."""
+
+
+class BusEvent(NamedTuple):
+    """One published event, as a subscriber receives it."""
+
+    topic: str
+    """The topic it was published on."""
+    payload: Any
+    """What was published (a serializable value)."""
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a topic pattern (`*` one segment, `**` any segments) to a regex.
+
+    The regex fully matches a topic *with a leading dot* (`"." + topic`), which lets
+    `**` stand for zero segments without special cases; prefer
+    [`topic_matches()`][agentic.actors.topic_matches].
+
+    Args:
+        pattern: a dot-separated pattern.
+
+    Returns:
+        The compiled regex.
+
+    Raises:
+        ValueError: if a segment is empty or mixes `*` with other characters.
+    """
+    parts: list[str] = []
+    for segment in pattern.split("."):
+        if segment == "**":
+            parts.append(r"(?:\.[^.]+)*")
+        elif segment == "*":
+            parts.append(r"\.[^.]+")
+        elif not segment or "*" in segment:
+            msg = f"bad topic pattern {pattern!r}: segment {segment!r}"
+            raise ValueError(msg)
+        else:
+            parts.append(r"\." + re.escape(segment))
+    return re.compile("".join(parts))
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """Return whether `topic` matches `pattern` (see the module docs for wildcards).
+
+    Example:
+        >>> topic_matches("branch.*.message", "branch.b1.message")
+        True
+        >>> topic_matches("branch.**", "branch")
+        True
+    """
+    return compile_pattern(pattern).fullmatch("." + topic) is not None
+
+
+class _Subscriber(Protocol):
+    regex: re.Pattern[str]
+
+    def offer(self, event: BusEvent) -> bool: ...
+
+
+class Subscription:
+    """A bounded queue of the events whose topics match one pattern.
+
+    Read with [`get()`][agentic.actors.Subscription.get] or
+    [`drain()`][agentic.actors.Subscription.drain]; close (or use as a context
+    manager) to stop receiving.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        pattern: str,
+        *,
+        maxsize: int,
+        policy: OverflowPolicy,
+        block_timeout: float,
+    ) -> None:
+        if maxsize < 1:
+            msg = f"subscription to {pattern!r}: maxsize must be at least 1, not {maxsize}"
+            raise ValueError(msg)
+        self._bus = bus
+        self.pattern = pattern
+        """The topic pattern."""
+        self.regex = compile_pattern(pattern)
+        self.maxsize = maxsize
+        """The most events queued at once."""
+        self.policy = policy
+        """What happens to one more event when the queue is full."""
+        self.block_timeout = block_timeout
+        """For `BLOCK`: how long a publisher waits for room."""
+        self.dropped = 0
+        """Events dropped because the queue was full."""
+        self.delivered = 0
+        """Events queued for this subscriber."""
+        self._items: deque[BusEvent] = deque()
+        lock = threading.Lock()
+        self._ready = threading.Condition(lock)
+        self._room = threading.Condition(lock)
+        self.closed = False
+        """Whether the subscription has been closed."""
+
+    def offer(self, event: BusEvent) -> bool:
+        """Queue `event` per the overflow policy; return whether it was queued."""
+        with self._ready:
+            if self.closed:
+                return False
+            if len(self._items) >= self.maxsize:
+                if self.policy is OverflowPolicy.DROP_NEWEST:
+                    self.dropped += 1
+                    return False
+                if self.policy is OverflowPolicy.DROP_OLDEST:
+                    self._items.popleft()
+                    self.dropped += 1
+                elif not self._wait_for_room():
+                    self.dropped += 1
+                    return False
+            self._items.append(event)
+            self.delivered += 1
+            self._ready.notify()
+            return True
+
+    def _wait_for_room(self) -> bool:
+        deadline = time.monotonic() + self.block_timeout
+        while len(self._items) >= self.maxsize and not self.closed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._room.wait(remaining)
+        return not self.closed
+
+    def get(self, timeout: float | None = None) -> BusEvent | None:
+        """Return the oldest queued event, waiting up to `timeout` s (None: forever).
+
+        Returns:
+            The event, or None if none came in time or the subscription is closed.
+        """
+        with self._ready:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._items:
+                if self.closed:
+                    return None
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._ready.wait(remaining)
+            event = self._items.popleft()
+            self._room.notify()
+            return event
+
+    def drain(self) -> list[BusEvent]:
+        """Return and remove every queued event, oldest first, without waiting."""
+        with self._ready:
+            items = list(self._items)
+            self._items.clear()
+            self._room.notify_all()
+            return items
+
+    def __len__(self) -> int:
+        """Return the number of queued events."""
+        return len(self._items)
+
+    def close(self) -> None:
+        """Stop receiving; wake any waiting reader or publisher."""
+        self._bus.unsubscribe(self)
+        with self._ready:
+            self.closed = True
+            self._ready.notify_all()
+            self._room.notify_all()
+
+    def __enter__(self) -> Self:
+        """Return the subscription itself."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the subscription."""
+        self.close()
+
+
+class _ActorSubscriber:
+    """Delivers matching events to an actor as tells that never wait."""
+
+    def __init__(self, pattern: str, ref: ActorRef[Any]) -> None:
+        self.pattern = pattern
+        self.regex = compile_pattern(pattern)
+        self.ref = ref
+        self.dropped = 0
+
+    def offer(self, event: BusEvent) -> bool:
+        try:
+            self.ref.tell(event, timeout=0)
+        except MailboxFullError:
+            self.dropped += 1
+            return False
+        except ActorDeadError:
+            return False
+        return True
+
+
+class EventBus:
+    """Publish/subscribe by topic, for actors and host code alike (`ActorSystem.bus`).
+
+    Example:
+        >>> bus = EventBus()
+        >>> sub = bus.subscribe("branch.*.message", maxsize=10)
+        >>> bus.publish("branch.b1.message", {"text": "hi"})
+        1
+        >>> sub.get(timeout=0)
+        BusEvent(topic='branch.b1.message', payload={'text': 'hi'})
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: tuple[_Subscriber, ...] = ()
+        self._cache: dict[str, tuple[_Subscriber, ...]] = {}
+
+    def subscribe(
+        self,
+        pattern: str,
+        *,
+        maxsize: int = 1000,
+        policy: OverflowPolicy = OverflowPolicy.DROP_OLDEST,
+        block_timeout: float = 1.0,
+    ) -> Subscription:
+        """Queue every later event whose topic matches `pattern`.
+
+        Args:
+            pattern: the topic pattern (see the module docs for wildcards).
+            maxsize: the bound on queued events.
+            policy: what to do with one more event when the queue is full.
+            block_timeout: for `OverflowPolicy.BLOCK`, the longest a publisher waits.
+
+        Returns:
+            The subscription to read from.
+        """
+        sub = Subscription(
+            self, pattern, maxsize=maxsize, policy=policy, block_timeout=block_timeout
+        )
+        self._add(sub)
+        return sub
+
+    def subscribe_actor(self, pattern: str, ref: ActorRef[Any]) -> None:
+        """Tell `ref` every later event (a `BusEvent`) whose topic matches `pattern`.
+
+        Delivery never waits: a full mailbox drops the event. The subscription ends
+        when the actor stops or on `unsubscribe_actor`.
+        """
+        self._add(_ActorSubscriber(pattern, ref))
+
+    def unsubscribe_actor(self, ref: ActorRef[Any], pattern: str | None = None) -> None:
+        """End `ref`'s subscriptions (to `pattern` only, if given)."""
+        with self._lock:
+            self._subscribers = tuple(
+                s
+                for s in self._subscribers
+                if not (
+                    isinstance(s, _ActorSubscriber)
+                    and s.ref == ref
+                    and (pattern is None or s.pattern == pattern)
+                )
+            )
+            self._cache = {}
+
+    def _add(self, subscriber: _Subscriber) -> None:
+        with self._lock:
+            self._subscribers = (*self._subscribers, subscriber)
+            self._cache = {}
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop delivering to `subscription` (what `Subscription.close` does)."""
+        with self._lock:
+            self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
+            self._cache = {}
+
+    def publish(self, topic: str, payload: Any = None) -> int:
+        """Offer an event to every matching subscriber.
+
+        Never waits on a subscriber, except one with the `BLOCK` policy (at most its
+        `block_timeout`).
+
+        Args:
+            topic: the dot-separated topic, without wildcards.
+            payload: a serializable value.
+
+        Returns:
+            How many subscribers queued the event.
+        """
+        cache = self._cache
+        matching = cache.get(topic)
+        if matching is None:
+            dotted = "." + topic
+            matching = tuple(s for s in self._subscribers if s.regex.fullmatch(dotted))
+            with self._lock:
+                if self._cache is cache:
+                    if len(cache) >= _CACHE_LIMIT:
+                        cache.clear()
+                    cache[topic] = matching
+        if not matching:
+            return 0
+        event = BusEvent(topic, payload)
+        return sum(1 for s in matching if s.offer(event))
+
+    def close(self) -> None:
+        """Close every subscription (the system does this at shutdown)."""
+        with self._lock:
+            subscribers, self._subscribers, self._cache = self._subscribers, (), {}
+        for sub in subscribers:
+            if isinstance(sub, Subscription):
+                with sub._ready:  # noqa: SLF001 - the bus owns its subscriptions
+                    sub.closed = True
+                    sub._ready.notify_all()  # noqa: SLF001
+                    sub._room.notify_all()  # noqa: SLF001
