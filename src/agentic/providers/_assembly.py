@@ -1,0 +1,116 @@
+"""Reassemble a streamed answer (text deltas, tool-call fragments, usage) into one response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentic.providers._errors import ProviderProtocolError
+from agentic.providers._jsonrepair import repair_json
+from agentic.providers._models import (
+    ChatResponse,
+    FinishReason,
+    Pricing,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from agentic.providers._structured import loads_json
+
+__all__ = ["ResponseAssembler", "decode_arguments", "priced"]
+
+
+def decode_arguments(text: str, *, provider: str, tool: str) -> dict[str, Any]:
+    """Decode a tool call's JSON arguments (empty text is `{}`; small slips are repaired).
+
+    Raises:
+        ProviderProtocolError: The arguments are not a JSON object even after repair
+            (retryable: asking the model again may give valid ones).
+    """
+    if not text.strip():
+        return {}
+    for attempt in (text, repair_json(text)):
+        try:
+            value = loads_json(attempt)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+        break
+    msg = f"{provider}: arguments of tool call {tool!r} are not a JSON object: {text[:200]!r}"
+    raise ProviderProtocolError(msg, provider=provider, retryable=True)
+
+
+def priced(response: ChatResponse, pricing: Pricing | None) -> ChatResponse:
+    """Return `response` with its `cost` filled in from `pricing` (unchanged without one)."""
+    if pricing is None:
+        return response
+    return response.model_copy(update={"cost": pricing.cost(response.usage)})
+
+
+class _PartialCall:
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.arguments: list[str] = []
+
+
+class ResponseAssembler:
+    """Collect the pieces of a streamed answer and build the final `ChatResponse`."""
+
+    def __init__(self, *, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.id: str | None = None
+        self.usage = Usage()
+        self.finish_reason: FinishReason = "stop"
+        self.raw_finish_reason: str | None = None
+        self._text: list[str] = []
+        self._calls: dict[int, _PartialCall] = {}
+
+    def add_text(self, text: str) -> None:
+        """Append a text delta."""
+        self._text.append(text)
+
+    def add_tool_delta(self, delta: ToolCallDelta) -> None:
+        """Merge one tool-call fragment into the call at its index."""
+        call = self._calls.setdefault(delta.index, _PartialCall())
+        if delta.id:
+            call.id = delta.id
+        if delta.name:
+            call.name += delta.name if call.name != delta.name else ""
+        if delta.arguments:
+            call.arguments.append(delta.arguments)
+
+    def build(self) -> ChatResponse:
+        """Return the response assembled so far.
+
+        Raises:
+            ProviderProtocolError: A tool call never received its name or has
+                arguments that are not a JSON object.
+        """
+        calls: list[ToolCall] = []
+        for index in sorted(self._calls):
+            partial = self._calls[index]
+            if not partial.name:
+                msg = f"{self.provider}: streamed tool call #{index} has no name"
+                raise ProviderProtocolError(msg, provider=self.provider)
+            arguments = decode_arguments(
+                "".join(partial.arguments), provider=self.provider, tool=partial.name
+            )
+            call_id = partial.id or f"call_{index}"
+            calls.append(ToolCall(id=call_id, name=partial.name, arguments=arguments))
+        finish = self.finish_reason
+        if calls and finish == "stop" and self.raw_finish_reason is None:
+            finish = "tool_calls"
+        return ChatResponse(
+            content="".join(self._text),
+            tool_calls=tuple(calls),
+            usage=self.usage,
+            finish_reason=finish,
+            raw_finish_reason=self.raw_finish_reason,
+            model=self.model,
+            id=self.id,
+            provider=self.provider,
+        )

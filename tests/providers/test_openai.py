@@ -1,0 +1,533 @@
+"""OpenAICompatibleProvider against a real HTTP server speaking Chat Completions."""
+
+import asyncio
+import json
+
+import pytest
+
+from agentic.primitives import ErrorInfo
+from agentic.providers import (
+    ChatMessage,
+    CompletionParams,
+    OpenAICompatibleProvider,
+    Pricing,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderConnectionError,
+    ProviderProtocolError,
+    ProviderRateLimitError,
+    ProviderServerError,
+    ToolCall,
+    ToolSpec,
+    collect,
+)
+
+KEY = "sk-test-openai-123"
+WEATHER = ToolSpec(
+    name="get_weather",
+    description="Current weather in a city",
+    parameters={
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def make(api, **kwargs):
+    return OpenAICompatibleProvider(
+        model="gpt-4o-mini", api_key=KEY, base_url=f"{api.url}/v1", **kwargs
+    )
+
+
+async def complete(api, messages, tools=None, params=None, **kwargs):
+    async with make(api, **kwargs) as provider:
+        return await provider.complete(messages, tools, params)
+
+
+async def stream(api, messages, tools=None, params=None, **kwargs):
+    async with make(api, **kwargs) as provider:
+        return [chunk async for chunk in provider.stream(messages, tools, params)]
+
+
+def completion(message, finish="stop", usage=(12, 5)):
+    """A chat.completion object shaped as the API reference documents it."""
+    return {
+        "id": "chatcmpl-abc123",
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": usage[0],
+            "completion_tokens": usage[1],
+            "total_tokens": sum(usage),
+        },
+        "system_fingerprint": "fp_1",
+    }
+
+
+def chunk(delta, finish=None):
+    return {
+        "id": "chatcmpl-s1",
+        "object": "chat.completion.chunk",
+        "created": 1694268190,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_1",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+USAGE_CHUNK = {
+    "id": "chatcmpl-s1",
+    "object": "chat.completion.chunk",
+    "created": 1694268190,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [],
+    "usage": {"prompt_tokens": 30, "completion_tokens": 17, "total_tokens": 47},
+}
+
+TOOL_STREAM = [
+    chunk(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "call_a",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": ""},
+                }
+            ],
+        }
+    ),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"ci'}}]}),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'ty": "Pa'}}]}),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'ris"}'}}]}),
+    chunk(
+        {
+            "tool_calls": [
+                {
+                    "index": 1,
+                    "id": "call_b",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": ""},
+                }
+            ]
+        }
+    ),
+    chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"city": "Tokyo"}'}}]}),
+    chunk({}, finish="tool_calls"),
+    USAGE_CHUNK,
+    "data: [DONE]\n\n",
+]
+
+
+class TestRequestBody:
+    def test_complete_posts_messages_tools_and_params_per_reference(self, api):
+        """complete() POSTs /v1/chat/completions with the body the API reference specifies."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+        messages = [
+            ChatMessage.system("be brief"),
+            ChatMessage.user("weather in Paris?"),
+            ChatMessage.assistant(
+                None,
+                tool_calls=(
+                    ToolCall(id="call_1", name="get_weather", arguments={"city": "Paris"}),
+                ),
+            ),
+            ChatMessage.tool("sunny", tool_call_id="call_1", name="get_weather"),
+        ]
+        params = CompletionParams(
+            temperature=0.2, max_tokens=50, top_p=0.9, stop=("END",), seed=7, tool_choice="auto"
+        )
+        run(complete(api, messages, [WEATHER], params))
+        (request,) = api.requests
+        assert request.path == "/v1/chat/completions"
+        assert request.body == {
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "weather in Paris?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                        }
+                    ],
+                },
+                {"role": "tool", "content": "sunny", "tool_call_id": "call_1"},
+            ],
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "get_weather",
+                        "description": "Current weather in a city",
+                        "parameters": WEATHER.parameters,
+                    },
+                }
+            ],
+            "tool_choice": "auto",
+            "temperature": 0.2,
+            "top_p": 0.9,
+            "max_tokens": 50,
+            "seed": 7,
+            "stop": ["END"],
+        }
+
+    def test_headers_carry_bearer_key_and_json_content_type(self, api):
+        """The key travels as `Authorization: Bearer <key>`; the body is JSON."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+        run(complete(api, [ChatMessage.user("hi")]))
+        headers = api.requests[0].headers
+        assert headers["authorization"] == f"Bearer {KEY}"
+        assert headers["content-type"] == "application/json"
+
+    def test_no_key_sends_no_authorization(self, api):
+        """A keyless provider (a local Ollama) sends no Authorization header."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+
+        async def go():
+            async with OpenAICompatibleProvider(model="llama3", base_url=f"{api.url}/v1") as p:
+                return await p.complete([ChatMessage.user("hi")])
+
+        run(go())
+        assert "authorization" not in api.requests[0].headers
+
+    def test_stream_asks_for_usage(self, api):
+        """A streaming body sets stream and stream_options.include_usage."""
+        api.reply_sse([chunk({"content": "x"}, "stop"), USAGE_CHUNK, "data: [DONE]\n\n"])
+        run(stream(api, [ChatMessage.user("hi")]))
+        body = api.requests[0].body
+        assert body["stream"] is True
+        assert body["stream_options"] == {"include_usage": True}
+
+    def test_named_tool_choice_and_extra_fields(self, api):
+        """A tool name forces that function; `extra` fields are merged into the body."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+        params = CompletionParams(tool_choice="get_weather", extra={"parallel_tool_calls": False})
+        run(complete(api, [ChatMessage.user("hi")], [WEATHER], params))
+        body = api.requests[0].body
+        assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+        assert body["parallel_tool_calls"] is False
+
+    def test_max_tokens_field_is_configurable(self, api):
+        """Newer OpenAI models take max_completion_tokens instead of max_tokens."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+        params = CompletionParams(max_tokens=9)
+        run(
+            complete(
+                api,
+                [ChatMessage.user("hi")],
+                None,
+                params,
+                max_tokens_field="max_completion_tokens",
+            )
+        )
+        body = api.requests[0].body
+        assert body["max_completion_tokens"] == 9
+        assert "max_tokens" not in body
+
+
+class TestJSONResponses:
+    def test_text_answer_with_usage_and_cost(self, api):
+        """A text completion becomes content, usage, finish reason, model, id and cost."""
+        api.reply_json(completion({"role": "assistant", "content": "Hello!"}, usage=(1000, 500)))
+        response = run(
+            complete(
+                api, [ChatMessage.user("hi")], pricing=Pricing(input_per_1k=1, output_per_1k=2)
+            )
+        )
+        assert response.content == "Hello!"
+        assert (response.usage.input_tokens, response.usage.output_tokens) == (1000, 500)
+        assert response.finish_reason == "stop"
+        assert response.model == "gpt-4o-mini-2024-07-18"
+        assert response.id == "chatcmpl-abc123"
+        assert response.provider == "openai"
+        assert response.cost == pytest.approx(2.0)
+
+    def test_tool_calls_are_decoded(self, api):
+        """Tool calls come back with ids, names and decoded JSON arguments."""
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_x",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                },
+                {
+                    "id": "call_y",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+                },
+            ],
+        }
+        api.reply_json(completion(message, finish="tool_calls"))
+        response = run(complete(api, [ChatMessage.user("weather?")], [WEATHER]))
+        assert response.content == ""
+        assert response.finish_reason == "tool_calls"
+        assert response.tool_calls == (
+            ToolCall(id="call_x", name="get_weather", arguments={"city": "Paris"}),
+            ToolCall(id="call_y", name="get_weather", arguments={"city": "Oslo"}),
+        )
+        assert response.message.tool_calls == response.tool_calls
+
+
+class TestStreaming:
+    def test_text_deltas_then_final_response_with_usage(self, api):
+        """Text deltas arrive in order; the last chunk carries the response and final usage."""
+        api.reply_sse(
+            [
+                chunk({"role": "assistant", "content": ""}),
+                chunk({"content": "Hel"}),
+                chunk({"content": "lo"}),
+                chunk({}, finish="stop"),
+                USAGE_CHUNK,
+                "data: [DONE]\n\n",
+            ]
+        )
+        chunks = run(stream(api, [ChatMessage.user("hi")]))
+        assert [c.delta for c in chunks[:-1]] == ["Hel", "lo"]
+        final = chunks[-1].response
+        assert final is not None
+        assert final.content == "Hello"
+        assert (final.usage.input_tokens, final.usage.output_tokens) == (30, 17)
+        assert final.finish_reason == "stop"
+        assert final.id == "chatcmpl-s1"
+
+    @pytest.mark.parametrize("piece_size", [None, 7, 1])
+    def test_tool_call_deltas_split_across_chunks_are_reassembled(self, api, piece_size):
+        """Fragments (index, id, name, argument pieces) reassemble, however bytes are split."""
+        api.reply_sse(TOOL_STREAM, piece_size=piece_size)
+        chunks = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))
+        deltas = [d for c in chunks for d in c.tool_call_deltas]
+        assert [d.index for d in deltas] == [0, 0, 0, 0, 1, 1]
+        assert "".join(d.arguments for d in deltas if d.index == 0) == '{"city": "Paris"}'
+        final = chunks[-1].response
+        assert final.tool_calls == (
+            ToolCall(id="call_a", name="get_weather", arguments={"city": "Paris"}),
+            ToolCall(id="call_b", name="get_weather", arguments={"city": "Tokyo"}),
+        )
+        assert final.finish_reason == "tool_calls"
+        assert final.usage.total_tokens == 47
+
+    def test_stream_and_complete_agree(self, api):
+        """collect(stream(...)) equals complete(...) for the same answer."""
+        api.reply_json(completion({"role": "assistant", "content": "Hello"}, usage=(30, 17)))
+        api.reply_sse(
+            [
+                chunk({"content": "Hel"}),
+                chunk({"content": "lo"}, "stop"),
+                USAGE_CHUNK,
+                "data: [DONE]\n\n",
+            ]
+        )
+
+        async def go():
+            async with make(api) as provider:
+                one = await provider.complete([ChatMessage.user("hi")])
+                two = await collect(provider.stream([ChatMessage.user("hi")]))
+                return one, two
+
+        one, two = run(go())
+        assert (one.content, one.usage, one.finish_reason) == (
+            two.content,
+            two.usage,
+            two.finish_reason,
+        )
+
+    def test_sse_comments_and_keepalives_are_ignored(self, api):
+        """SSE comment lines (`: keep-alive`) between events change nothing."""
+        api.reply_sse(
+            [
+                ": OPENROUTER PROCESSING\n\n",
+                chunk({"content": "a"}, "stop"),
+                ": keep-alive\n\n",
+                USAGE_CHUNK,
+                "data: [DONE]\n\n",
+            ]
+        )
+        chunks = run(stream(api, [ChatMessage.user("hi")]))
+        assert chunks[-1].response.content == "a"
+
+
+class TestErrors:
+    def test_401_is_auth_error_not_retryable(self, api):
+        """401 maps to ProviderAuthError, not retryable, with the server's message."""
+        api.reply_json(
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            status=401,
+        )
+        with pytest.raises(ProviderAuthError) as info:
+            run(complete(api, [ChatMessage.user("hi")]))
+        assert info.value.status_code == 401
+        assert info.value.retryable is False
+        assert "Incorrect API key provided" in str(info.value)
+
+    def test_429_carries_retry_after(self, api):
+        """429 maps to a retryable ProviderRateLimitError with Retry-After seconds."""
+        api.reply_json(
+            {
+                "error": {
+                    "message": "Rate limit reached",
+                    "type": "requests",
+                    "code": "rate_limit_exceeded",
+                }
+            },
+            status=429,
+            headers={"retry-after": "7", "x-request-id": "req_1"},
+        )
+        with pytest.raises(ProviderRateLimitError) as info:
+            run(complete(api, [ChatMessage.user("hi")]))
+        error = info.value
+        assert (error.retryable, error.retry_after, error.request_id) == (True, 7.0, "req_1")
+        described = ErrorInfo.from_exception(error)
+        assert (described.retryable, described.retry_after) == (True, 7.0)
+
+    def test_429_retry_after_ms_wins(self, api):
+        """OpenAI's retry-after-ms header gives sub-second waits."""
+        api.reply_json(
+            {"error": {"message": "slow down"}},
+            status=429,
+            headers={"retry-after-ms": "250", "retry-after": "1"},
+        )
+        with pytest.raises(ProviderRateLimitError) as info:
+            run(complete(api, [ChatMessage.user("hi")]))
+        assert info.value.retry_after == 0.25
+
+    def test_500_is_retryable_server_error(self, api):
+        """500 maps to a retryable ProviderServerError."""
+        api.reply_json(
+            {"error": {"message": "The server had an error", "type": "server_error"}}, status=500
+        )
+        with pytest.raises(ProviderServerError) as info:
+            run(complete(api, [ChatMessage.user("hi")]))
+        assert info.value.retryable is True
+
+    def test_400_and_404_are_bad_requests(self, api):
+        """400 and 404 map to ProviderBadRequestError (a ValueError), not retryable."""
+        api.reply_json({"error": {"message": "bad", "type": "invalid_request_error"}}, status=400)
+        api.reply_json({"error": {"message": "The model `x` does not exist"}}, status=404)
+        for status in (400, 404):
+            with pytest.raises(ProviderBadRequestError) as info:
+                run(complete(api, [ChatMessage.user("hi")]))
+            assert info.value.status_code == status
+            assert isinstance(info.value, ValueError)
+            assert not info.value.retryable
+
+    def test_error_status_during_stream(self, api):
+        """An error status on a streaming request maps like on a plain one."""
+        api.reply_json({"error": {"message": "busy"}}, status=503)
+        with pytest.raises(ProviderServerError):
+            run(stream(api, [ChatMessage.user("hi")]))
+
+    def test_malformed_json_is_protocol_error(self, api):
+        """A 200 with a body that is not JSON raises ProviderProtocolError."""
+        api.reply_json(b"<html>gateway</html>")
+        with pytest.raises(ProviderProtocolError, match="malformed JSON"):
+            run(complete(api, [ChatMessage.user("hi")]))
+
+    def test_malformed_json_in_stream_is_protocol_error(self, api):
+        """A `data:` line that is not JSON raises ProviderProtocolError."""
+        api.reply_sse([chunk({"content": "a"}), "data: {not json\n\n", "data: [DONE]\n\n"])
+        with pytest.raises(ProviderProtocolError, match="malformed JSON"):
+            run(stream(api, [ChatMessage.user("hi")]))
+
+    def test_connection_dropped_mid_stream(self, api):
+        """A connection closed mid-stream raises a retryable ProviderProtocolError."""
+        api.reply_sse(TOOL_STREAM, drop_after=3)
+        received = []
+
+        async def go():
+            async with make(api) as provider:
+                async for c in provider.stream([ChatMessage.user("hi")], [WEATHER]):
+                    received.append(c)
+
+        with pytest.raises(ProviderProtocolError, match="dropped mid-stream") as info:
+            run(go())
+        assert info.value.retryable is True
+        assert len(received) == 3
+
+    def test_stream_ending_without_done(self, api):
+        """A stream that ends cleanly but without [DONE] is a retryable protocol error."""
+        api.reply_sse([chunk({"content": "a"})])
+        with pytest.raises(ProviderProtocolError, match=r"\[DONE\]") as info:
+            run(stream(api, [ChatMessage.user("hi")]))
+        assert info.value.retryable
+
+    def test_error_object_inside_stream(self, api):
+        """An `error` object sent as a stream event maps by its type."""
+        api.reply_sse(
+            [chunk({"content": "a"}), {"error": {"message": "overloaded", "type": "server_error"}}]
+        )
+        with pytest.raises(ProviderServerError, match="overloaded"):
+            run(stream(api, [ChatMessage.user("hi")]))
+
+    def test_connection_refused(self, closed_port_url):
+        """Nothing listening raises a retryable ProviderConnectionError."""
+
+        async def go():
+            async with OpenAICompatibleProvider(
+                model="m", api_key=KEY, base_url=closed_port_url
+            ) as p:
+                await p.complete([ChatMessage.user("hi")])
+
+        with pytest.raises(ProviderConnectionError) as info:
+            run(go())
+        assert info.value.retryable
+
+    def test_invalid_tool_arguments_are_protocol_error(self, api):
+        """Tool arguments that are not a JSON object even after repair raise, retryably."""
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}}
+            ],
+        }
+        api.reply_json(completion(message, finish="tool_calls"))
+        with pytest.raises(ProviderProtocolError, match="not a JSON object") as info:
+            run(complete(api, [ChatMessage.user("hi")]))
+        assert info.value.retryable
+
+
+class TestLifecycle:
+    def test_provider_is_reusable_across_event_loops(self, api):
+        """Each asyncio.run gets a client bound to its own loop."""
+        provider = make(api)
+        for _ in range(2):
+            api.reply_json(completion({"role": "assistant", "content": "ok"}))
+
+            async def go():
+                try:
+                    return await provider.complete([ChatMessage.user("hi")])
+                finally:
+                    await provider.aclose()
+
+            assert run(go()).content == "ok"
+        assert len(api.requests) == 2
+
+    def test_request_body_is_json(self, api):
+        """The raw request body is a single JSON document."""
+        api.reply_json(completion({"role": "assistant", "content": "ok"}))
+        run(complete(api, [ChatMessage.user("hé")]))
+        assert json.loads(api.requests[0].raw)["messages"][0]["content"] == "hé"
