@@ -1,0 +1,338 @@
+"""Group commit: concurrent appends share one transaction and one sync.
+
+The transaction is written by whichever caller arrives first (leader/follower), so the
+store starts no thread of its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from agentic.store._errors import (
+    ConcurrencyError,
+    IdempotencyConflictError,
+    StoreError,
+)
+from agentic.store._record import AppendResult, NewRecord
+
+__all__ = ["GroupCommitter", "Part", "encode_part"]
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+_INSERT = (
+    "INSERT INTO records (position, stream, sequence, type, payload, timestamp, "
+    "correlation_id, causation_id, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_STREAM = (
+    "INSERT INTO streams (stream, last_sequence) VALUES (?, ?) "
+    "ON CONFLICT (stream) DO UPDATE SET last_sequence = excluded.last_sequence"
+)
+_KEY_CHUNK = 500
+
+
+class Part:
+    """One stream's records, already validated and encoded by the calling thread."""
+
+    __slots__ = ("expected", "keys", "rows", "stream")
+
+    def __init__(
+        self,
+        stream: str,
+        rows: list[tuple[str, bytes, str | None, str | None, str | None]],
+        expected: int | None,
+    ) -> None:
+        self.stream = stream
+        self.rows = rows
+        self.expected = expected
+        self.keys = [row[4] for row in rows if row[4] is not None]
+
+
+def encode_part(stream: str, records: Sequence[NewRecord], expected: int | None) -> Part:
+    """Check and encode one stream's records (in the caller's thread, outside any lock).
+
+    Raises:
+        TypeError: A record is not a NewRecord-shaped tuple or a field has a wrong type.
+        ValueError: The stream or a type is empty, or a key repeats within the records.
+        SerializationError: A payload is not JSON-serializable.
+    """
+    if not isinstance(stream, str) or not stream:
+        msg = f"a stream id must be a non-empty string, not {stream!r}"
+        raise ValueError(msg)
+    if expected is not None and (not isinstance(expected, int) or expected < 0):
+        msg = f"expected_sequence must be None or an int >= 0, not {expected!r}"
+        raise ValueError(msg)
+    rows: list[tuple[str, bytes, str | None, str | None, str | None]] = []
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        record_type, payload, correlation, causation, key = _fields(record, stream, index)
+        if key is not None:
+            if key in seen:
+                msg = f"idempotency key {key!r} repeats within one append to {stream!r}"
+                raise IdempotencyConflictError(msg, key=key)
+            seen.add(key)
+        rows.append((record_type, _dumps(payload, stream, index), correlation, causation, key))
+    return Part(stream, rows, expected)
+
+
+def _fields(
+    record: Any, stream: str, index: int
+) -> tuple[str, dict[str, Any], str | None, str | None, str | None]:
+    if not isinstance(record, tuple) or not 2 <= len(record) <= 5:  # noqa: PLR2004
+        msg = f"record {index} for {stream!r} must be a NewRecord, not {type(record).__name__}"
+        raise TypeError(msg)
+    record_type, payload, correlation, causation, key = (*record, None, None, None)[:5]
+    if not isinstance(record_type, str) or not record_type:
+        msg = f"record {index} for {stream!r} needs a non-empty string type, not {record_type!r}"
+        raise ValueError(msg)
+    if not isinstance(payload, dict):
+        msg = f"record {index} ({record_type}) payload must be a dict, not {type(payload).__name__}"
+        raise TypeError(msg)
+    for name, value in (("correlation_id", correlation), ("causation_id", causation)):
+        if value is not None and not isinstance(value, str):
+            msg = f"record {index} ({record_type}) {name} must be a string or None"
+            raise TypeError(msg)
+    if key is not None and (not isinstance(key, str) or not key):
+        msg = f"record {index} ({record_type}) idempotency_key must be a non-empty string"
+        raise TypeError(msg)
+    return record_type, payload, correlation, causation, key
+
+
+def _dumps(payload: dict[str, Any], stream: str, index: int) -> bytes:
+    try:
+        return orjson.dumps(payload, option=_OPTIONS)
+    except TypeError as exc:
+        from agentic.errors import SerializationError  # noqa: PLC0415 - error path only
+
+        msg = f"record {index} payload for {stream!r} is not JSON-serializable: {exc}"
+        raise SerializationError(msg) from exc
+
+
+class _Request:
+    __slots__ = ("done", "error", "parts", "results")
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.parts = parts
+        self.done = False
+        self.results: list[AppendResult] = []
+        self.error: BaseException | None = None
+
+
+class _Txn:
+    """The state of one write transaction: next position, stream heads, keys used."""
+
+    __slots__ = ("conn", "heads", "keys", "position", "rows", "touched")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        row = conn.execute("SELECT coalesce(max(position), 0) FROM records").fetchone()
+        self.position: int = row[0]
+        self.heads: dict[str, int] = {}
+        self.keys: dict[str, tuple[str, int, int, str, bytes]] = {}
+        self.rows: list[tuple[Any, ...]] = []
+        self.touched: dict[str, int] = {}
+
+    def head(self, stream: str) -> int:
+        head = self.heads.get(stream)
+        if head is None:
+            row = self.conn.execute(
+                "SELECT last_sequence FROM streams WHERE stream = ?", (stream,)
+            ).fetchone()
+            head = self.heads[stream] = row[0] if row else 0
+        return head
+
+    def stored_keys(self, keys: list[str]) -> dict[str, tuple[str, int, int, str, bytes]]:
+        found = {key: self.keys[key] for key in keys if key in self.keys}
+        missing = [key for key in keys if key not in found]
+        for start in range(0, len(missing), _KEY_CHUNK):
+            chunk = missing[start : start + _KEY_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT idempotency_key, stream, sequence, position, type, payload "  # noqa: S608 - only placeholders
+                f"FROM records WHERE idempotency_key IN ({marks})"
+            )
+            for key, *rest in self.conn.execute(query, chunk):
+                found[key] = (rest[0], rest[1], rest[2], rest[3], rest[4])
+        return found
+
+
+class GroupCommitter:
+    """Write appends in shared transactions on one connection.
+
+    A caller queues its request; if no one is writing, it becomes the leader, takes
+    every queued request and commits them in one transaction (one sync); callers that
+    arrived meanwhile wait and are served by the next leader. Each request is checked
+    on its own (a conflict fails that request only); the batch commits together.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, on_commit: Callable[[int], None], max_batch: int
+    ) -> None:
+        """Write through `conn`; call `on_commit(last_position)` after each commit."""
+        self._conn = conn
+        self._on_commit = on_commit
+        self._max_batch = max_batch
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[_Request] = []
+        self._writing = False
+
+    def submit(self, parts: list[Part]) -> list[AppendResult]:
+        """Commit `parts` atomically (possibly together with other callers' requests).
+
+        Raises:
+            ConcurrencyError: An expected sequence did not match (nothing written).
+            IdempotencyConflictError: A key was stored for other content.
+            StoreError: The transaction failed.
+        """
+        request = _Request(parts)
+        with self._cond:
+            self._queue.append(request)
+            while not request.done and self._writing:
+                self._cond.wait()
+            if request.done:
+                return _outcome(request)
+            self._writing = True
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+        try:
+            self._write(batch)
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+        if not request.done:  # pragma: no cover - the leader always serves its own request
+            msg = "append was not served"
+            raise StoreError(msg)
+        return _outcome(request)
+
+    def _write(self, batch: list[_Request]) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                txn = _Txn(conn)
+                now = time.time()
+                for request in batch:
+                    _plan(txn, request, now)
+                if txn.rows:
+                    conn.executemany(_INSERT, txn.rows)
+                    conn.executemany(_UPSERT_STREAM, txn.touched.items())
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except BaseException as exc:
+            error = _store_error(exc)
+            for request in batch:
+                request.results = []
+                request.error = error
+                request.done = True
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for request in batch:
+            request.done = True
+        if txn.rows:
+            self._on_commit(txn.position)
+
+
+def _plan(txn: _Txn, request: _Request, now: float) -> None:
+    """Check one request against the transaction and queue its rows; all or nothing."""
+    saved = (txn.position, dict(txn.heads), len(txn.rows), dict(txn.touched))
+    new_keys: dict[str, tuple[str, int, int, str, bytes]] = {}
+    try:
+        for part in request.parts:
+            request.results.append(_plan_part(txn, part, now, new_keys))
+    except StoreError as exc:
+        txn.position, txn.heads, txn.touched = saved[0], saved[1], saved[3]
+        del txn.rows[saved[2] :]
+        request.results = []
+        request.error = exc
+        return
+    txn.keys.update(new_keys)
+
+
+def _plan_part(
+    txn: _Txn, part: Part, now: float, new_keys: dict[str, tuple[str, int, int, str, bytes]]
+) -> AppendResult:
+    stream = part.stream
+    if part.keys:
+        found = txn.stored_keys(part.keys)
+        found.update({key: new_keys[key] for key in part.keys if key in new_keys})
+        if found:
+            return _deduplicated(part, found)
+    head = txn.head(stream)
+    if part.expected is not None and part.expected != head:
+        msg = (
+            f"stream {stream!r} is at sequence {head}, "
+            f"but the append expected {part.expected}; nothing was written"
+        )
+        raise ConcurrencyError(msg, stream=stream, expected=part.expected, actual=head)
+    positions: list[int] = []
+    sequences: list[int] = []
+    position = txn.position
+    rows = txn.rows
+    for record_type, payload, correlation, causation, key in part.rows:
+        position += 1
+        head += 1
+        rows.append(
+            (position, stream, head, record_type, payload, now, correlation, causation, key)
+        )
+        positions.append(position)
+        sequences.append(head)
+        if key is not None:
+            new_keys[key] = (stream, head, position, record_type, payload)
+    txn.position = position
+    txn.heads[stream] = head
+    if part.rows:
+        txn.touched[stream] = head
+    return AppendResult(stream, tuple(positions), tuple(sequences))
+
+
+def _deduplicated(part: Part, found: dict[str, tuple[str, int, int, str, bytes]]) -> AppendResult:
+    stream = part.stream
+    if len(found) != len(part.rows):
+        stored = next(iter(found))
+        msg = (
+            f"idempotency key {stored!r} is already stored, but not every record of this "
+            f"append to {stream!r} is: a re-send must repeat the original append exactly"
+        )
+        raise IdempotencyConflictError(msg, key=stored)
+    positions: list[int] = []
+    sequences: list[int] = []
+    for record_type, payload, _, _, key in part.rows:
+        stored_stream, sequence, position, stored_type, stored_payload = found[key or ""]
+        if (
+            stored_stream != stream
+            or stored_type != record_type
+            or (stored_payload != payload and orjson.loads(stored_payload) != orjson.loads(payload))
+        ):
+            msg = (
+                f"idempotency key {key!r} is already stored for a different record "
+                f"({stored_type!r} at {stored_stream!r} sequence {sequence})"
+            )
+            raise IdempotencyConflictError(msg, key=key)
+        positions.append(position)
+        sequences.append(sequence)
+    return AppendResult(stream, tuple(positions), tuple(sequences), deduplicated=True)
+
+
+def _store_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, StoreError) or not isinstance(exc, sqlite3.Error):
+        return exc
+    msg = f"append failed, nothing was written: {exc}"
+    error = StoreError(msg)
+    error.__cause__ = exc
+    return error
+
+
+def _outcome(request: _Request) -> list[AppendResult]:
+    if request.error is not None:
+        raise request.error
+    return request.results
