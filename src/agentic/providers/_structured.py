@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -16,18 +17,19 @@ __all__ = ["loads_json", "parse_json", "parse_model"]
 M = TypeVar("M", bound=BaseModel)
 
 _PREVIEW = 200
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def loads_json(text: str) -> Any:
-    """Parse strict JSON (orjson, with the stdlib as fallback for integers beyond 64 bits).
+    """Parse strict JSON exactly (orjson; the stdlib for integers beyond 64 bits).
 
     Raises:
         ValueError: `text` is not valid JSON.
     """
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
+    if _LONG_DIGITS.search(text):
+        # orjson turns integers outside 64 bits into floats, silently losing digits.
         return json.loads(text)
+    return orjson.loads(text)
 
 
 def _decode(candidate: str) -> tuple[bool, Any]:

@@ -1,0 +1,196 @@
+"""Structured output: JSON extraction and repair, parse_model, the incremental parser."""
+
+import asyncio
+import itertools
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from agentic.providers import (
+    IncrementalJSONParser,
+    StructuredOutputError,
+    aiter_json,
+    parse_json,
+    parse_model,
+    repair_json,
+)
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+class Plan(BaseModel):
+    title: str
+    steps: list[str]
+
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
+
+
+@st.composite
+def split_points(draw, text):
+    cuts = draw(st.lists(st.integers(0, len(text)), max_size=12))
+    bounds = sorted({0, len(text), *cuts})
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+class TestExtraction:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"x": 1, "y": 2}',
+            'Here you go:\n```json\n{"x": 1, "y": 2}\n```\nAnything else?',
+            '```\n{"x": 1, "y": 2}\n```',
+            'The point is {"x": 1, "y": 2}. Done.',
+            "{'x': 1, 'y': 2}",
+            "{x: 1, y: 2,}",
+            '{"x": 1, "y": 2,}',
+            '{"x": 1, "y": 2',
+            '```json\n{"x": 1, "y": 2\n',
+            "{x: 1, // the abscissa\n y: 2}",
+        ],
+    )
+    def test_parse_model_accepts_common_shapes(self, text):
+        """Fenced blocks, bare objects and small slips all parse into the model."""
+        assert parse_model(text, Point) == Point(x=1, y=2)
+
+    def test_first_candidate_that_validates_wins(self):
+        """A later block is used when an earlier one does not validate."""
+        text = '```json\n{"a": 1}\n```\nor rather\n```json\n{"x": 3, "y": 4}\n```'
+        assert parse_model(text, Point) == Point(x=3, y=4)
+
+    def test_repairs(self):
+        """Python literals, single quotes with inner double quotes, trailing commas are fixed."""
+        assert json.loads(repair_json("{'a': True, 'b': None, 'c': [1, 2,],}")) == {
+            "a": True,
+            "b": None,
+            "c": [1, 2],
+        }
+        assert json.loads(repair_json("{'say': 'he said \"hi\"'}")) == {"say": 'he said "hi"'}
+        assert json.loads(repair_json('{"a": [1, {"b": "tex')) == {"a": [1, {"b": "tex"}]}
+        assert json.loads(repair_json('{"a": 1, "b":')) == {"a": 1, "b": None}
+        assert json.loads(repair_json('{"a": 1, "b')) == {"a": 1}
+        assert json.loads(repair_json('{"a": "line\nbreak"}')) == {"a": "line\nbreak"}
+
+    def test_unquoted_words_in_values_are_left_alone(self):
+        """Only keys are quoted; a bare word value stays invalid rather than guessed."""
+        with pytest.raises(StructuredOutputError):
+            parse_json("{a: hello world}")
+
+    def test_no_json_is_a_clear_error(self):
+        """Text without JSON raises StructuredOutputError naming the target."""
+        with pytest.raises(StructuredOutputError, match=r"no JSON value found .* Point") as info:
+            parse_model("I cannot do that.", Point)
+        assert info.value.target == "Point"
+
+    def test_validation_failure_lists_fields(self):
+        """JSON that does not validate raises with the failing fields and pydantic's errors."""
+        with pytest.raises(
+            StructuredOutputError, match=r"does not validate as Plan: steps"
+        ) as info:
+            parse_model('{"title": "t", "steps": "not a list"}', Plan)
+        assert info.value.errors[0]["loc"] == ("steps",)
+
+    @given(json_values)
+    def test_parse_json_of_valid_json_is_identity(self, value):
+        """Any valid JSON document parses to the value it encodes."""
+        assert parse_json(json.dumps(value)) == value
+
+    @given(json_objects)
+    def test_repair_leaves_valid_json_equivalent(self, value):
+        """Repair never changes the meaning of valid JSON."""
+        assert json.loads(repair_json(json.dumps(value))) == value
+
+
+class TestIncrementalParser:
+    def test_yields_each_object_as_soon_as_it_closes(self):
+        """An object is returned by the feed that completes it."""
+        parser = IncrementalJSONParser()
+        assert parser.feed('{"a": ') == []
+        assert parser.pending == '{"a": '
+        assert parser.feed('1}{"b"') == [{"a": 1}]
+        assert parser.feed(": 2}") == [{"b": 2}]
+        assert parser.pending == ""
+
+    def test_braces_and_escapes_inside_strings(self):
+        """Braces, quotes and backslashes inside strings never end an object."""
+        parser = IncrementalJSONParser()
+        text = json.dumps({"s": 'a}b{c"d\\e\\"}', "t": ["}", "{"]})
+        out = []
+        for char in text:
+            out += parser.feed(char)
+        assert out == [{"s": 'a}b{c"d\\e\\"}', "t": ["}", "{"]}]
+
+    def test_prose_between_objects_is_skipped(self):
+        """Text outside objects (prose, fences) is ignored; arrays only when asked."""
+        text = 'Sure [1]:\n```json\n{"a": 1}\n```\nand {"b": [2]} done'
+        assert IncrementalJSONParser().feed(text) == [{"a": 1}, {"b": [2]}]
+        assert IncrementalJSONParser(arrays=True).feed(text) == [[1], {"a": 1}, {"b": [2]}]
+
+    def test_invalid_balanced_value(self):
+        """A balanced but invalid value is skipped (kept in skipped) or raises in strict mode."""
+        parser = IncrementalJSONParser()
+        assert parser.feed('{not json} {"ok": true}') == [{"ok": True}]
+        assert parser.skipped == ["{not json}"]
+        with pytest.raises(StructuredOutputError):
+            IncrementalJSONParser(strict=True).feed("{not json}")
+
+    def test_close_reports_an_unfinished_value(self):
+        """close() raises when the stream ended inside a value."""
+        parser = IncrementalJSONParser()
+        parser.feed('{"a": [1, 2')
+        with pytest.raises(StructuredOutputError, match="ended inside"):
+            parser.close()
+        IncrementalJSONParser().close()
+
+    def test_aiter_json(self):
+        """aiter_json yields objects from an async stream of chunks."""
+
+        async def chunks():
+            for piece in ['{"a"', ': 1}  {"b', '": 2}']:
+                yield piece
+
+        async def go():
+            return [v async for v in aiter_json(chunks())]
+
+        assert asyncio.run(go()) == [{"a": 1}, {"b": 2}]
+
+    @given(json_objects, st.data())
+    def test_any_split_yields_exactly_the_object(self, value, data):
+        """Any JSON object, dumped and split anywhere, is yielded exactly once, intact."""
+        text = json.dumps(value, ensure_ascii=data.draw(st.booleans()))
+        parser = IncrementalJSONParser()
+        out = []
+        for piece in data.draw(split_points(text)):
+            out += parser.feed(piece)
+        assert out == [value]
+        parser.close()
+
+    @given(st.lists(json_objects, max_size=4), st.data())
+    def test_any_split_of_a_sequence_yields_the_sequence(self, values, data):
+        """Several objects separated by whitespace and prose come out in order."""
+        text = " and then ".join(json.dumps(v) for v in values)
+        parser = IncrementalJSONParser()
+        out = []
+        for piece in data.draw(split_points(text)):
+            out += parser.feed(piece)
+        assert out == values
