@@ -55,14 +55,14 @@ def lookup_type(name: str) -> type[Element]:
     Raises:
         UnknownElementTypeError: No class is registered under `name`.
     """
+    if not isinstance(name, str):
+        msg = f"element type name must be a string, not {type(name).__name__}"
+        raise UnknownElementTypeError(msg, type_name=None)
     try:
         return _types[name]
     except KeyError:
         msg = f"unknown element type {name!r}: no Element subclass is registered under that name"
         raise UnknownElementTypeError(msg, type_name=name) from None
-    except TypeError:
-        msg = f"element type name must be a string, not {type(name).__name__}"
-        raise UnknownElementTypeError(msg, type_name=None) from None
 
 
 def registered_types() -> dict[str, type[Element]]:

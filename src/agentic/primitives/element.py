@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import struct
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
-from uuid import UUID, uuid4
+from uuid import UUID, SafeUUID
 
 from pydantic import (
     BaseModel,
@@ -20,11 +22,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticSerializationError
 
-from agentic.errors import ItemTypeError, SerializationError, UnknownElementTypeError
+from agentic.errors import (
+    ImmutableError,
+    ItemTypeError,
+    SerializationError,
+    UnknownElementTypeError,
+)
 from agentic.primitives import _codec
 from agentic.primitives._registry import lookup_type, register_type
 
-__all__ = ["TYPE_KEY", "Element", "to_id"]
+__all__ = ["TYPE_KEY", "Element", "new_id", "to_id"]
+
+_IMMUTABLE = frozenset({"id", "created_at"})
 
 TYPE_KEY = "$type"
 """The key under which a serialized Element names its registered type."""
@@ -32,6 +41,44 @@ TYPE_KEY = "$type"
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Fresh ids: random version-4 UUIDs from os.urandom, as uuid.uuid4() makes them, but
+# drawn from a pool filled 4 KiB at a time and built without UUID.__init__'s checks.
+# That makes an id about 3x cheaper, which is a third of the cost of a new Element.
+_ID_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_ID_BITS = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
+_ID_BATCH = 256
+_id_pool: list[int] = []
+_unpack_ids = struct.Struct(f">{2 * _ID_BATCH}Q").unpack
+_new_uuid = object.__new__
+_set_slot = object.__setattr__
+_SAFE_UNKNOWN = SafeUUID.unknown
+
+
+def _refill_ids() -> None:
+    halves = iter(_unpack_ids(os.urandom(16 * _ID_BATCH)))
+    _id_pool.extend(
+        (((high << 64) | low) & _ID_MASK) | _ID_BITS
+        for high, low in zip(halves, halves, strict=True)
+    )
+
+
+def new_id() -> UUID:
+    """Return a new random (version 4) UUID, as `uuid.uuid4()` does, only faster."""
+    try:
+        value = _id_pool.pop()  # list.pop is atomic: threads never share a value
+    except IndexError:
+        _refill_ids()
+        value = _id_pool.pop()
+    ident: UUID = _new_uuid(UUID)
+    _set_slot(ident, "int", value)
+    _set_slot(ident, "is_safe", _SAFE_UNKNOWN)
+    return ident
+
+
+# A forked child must not hand out the ids its parent still holds in the pool.
+os.register_at_fork(after_in_child=_id_pool.clear)
 
 
 class Element(BaseModel):
@@ -57,7 +104,7 @@ class Element(BaseModel):
     type_name: ClassVar[str]
     """The name this class is registered under."""
 
-    id: UUID = Field(default_factory=uuid4, frozen=True)
+    id: UUID = Field(default_factory=new_id, frozen=True)
     """The identity of the element; never changes."""
     created_at: datetime = Field(default_factory=_utcnow, frozen=True)
     """When the element was created, in UTC."""
@@ -115,6 +162,13 @@ class Element(BaseModel):
         data: dict[str, Any] = {TYPE_KEY: self.type_name}
         data.update(fields)
         return data
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set a field; `id` and `created_at` never change."""
+        if name in _IMMUTABLE:
+            msg = f"{self.type_name} {self.id}: {name!r} is immutable"
+            raise ImmutableError(msg)
+        super().__setattr__(name, value)
 
     def __eq__(self, other: object) -> bool:
         """Elements are equal when their ids are."""

@@ -59,7 +59,7 @@ class Progression:
         False
     """
 
-    __slots__ = ("_by_rank", "_id", "_rank_of", "name")
+    __slots__ = ("_by_rank", "_id", "_next", "_rank_of", "name")
 
     def __init__(
         self,
@@ -76,8 +76,11 @@ class Progression:
         self._id = id or uuid4()
         self.name = name
         """A label for the order this progression keeps (a conversation, a plan)."""
-        self._rank_of: dict[UUID, float] = {}
+        # Keyed by the id's int (hashed in C; UUID.__hash__ is a Python call).
+        self._rank_of: dict[int, float] = {}
         self._by_rank: Any = SortedDict()
+        # Above every rank in use, so an append needs no look at the current last one.
+        self._next = 0.0
         self.extend(ids)
 
     # -- identity ---------------------------------------------------------------
@@ -100,16 +103,15 @@ class Progression:
     def __contains__(self, item: object) -> bool:
         """Return whether `item` (an Element, UUID or UUID string) is in the progression."""
         if isinstance(item, UUID):
-            return item in self._rank_of
+            return item.int in self._rank_of
         try:
-            return to_id(item) in self._rank_of
+            return to_id(item).int in self._rank_of
         except KeyError:
             return False
 
     def __iter__(self) -> Iterator[UUID]:
         """Iterate over the ids in order."""
-        values: Iterable[UUID] = self._by_rank.values()
-        return iter(values)
+        return self._ordered()
 
     def __reversed__(self) -> Iterator[UUID]:
         """Iterate over the ids from last to first."""
@@ -123,7 +125,7 @@ class Progression:
     def __getitem__(self, index: int | slice) -> UUID | Progression:
         """Return the id at a position, or a new Progression for a slice."""
         if isinstance(index, slice):
-            return Progression(self._by_rank.values()[index], name=self.name)
+            return Progression(self._slice(index), name=self.name)
         if not isinstance(index, int):
             msg = f"{self._describe()} is indexed by int or slice, not {type(index).__name__}"
             raise TypeError(msg)
@@ -141,12 +143,12 @@ class Progression:
             IdNotInProgressionError: `item` is not in the progression.
         """
         key = self._require(item)
-        result: int = self._by_rank.index(self._rank_of[key])
+        result: int = self._by_rank.index(self._rank_of[key.int])
         return result
 
     def ids(self) -> list[UUID]:
         """Return the ids in order, as a new list."""
-        return list(self._by_rank.values())
+        return list(self._ordered())
 
     # -- adding -------------------------------------------------------------------
 
@@ -157,7 +159,7 @@ class Progression:
             IdInProgressionError: `item` is already present.
         """
         key = to_id(item)
-        if key in self._rank_of:
+        if key.int in self._rank_of:
             raise self._exists(key)
         self._push(key)
 
@@ -178,7 +180,7 @@ class Progression:
             Whether it was added.
         """
         key = to_id(item)
-        if key in self._rank_of:
+        if key.int in self._rank_of:
             return False
         self._push(key)
         return True
@@ -190,7 +192,7 @@ class Progression:
             IdInProgressionError: `item` is already present.
         """
         key = to_id(item)
-        if key in self._rank_of:
+        if key.int in self._rank_of:
             raise self._exists(key)
         self._place(key, index)
 
@@ -203,7 +205,7 @@ class Progression:
             IdNotInProgressionError: `item` is not present.
         """
         key = self._require(item)
-        del self._by_rank[self._rank_of.pop(key)]
+        del self._by_rank[self._rank_of.pop(key.int)]
 
     def exclude(self, item: Any) -> bool:
         """Remove `item` if present.
@@ -215,7 +217,7 @@ class Progression:
             key = to_id(item)
         except KeyError:
             return False
-        rank = self._rank_of.pop(key, None)
+        rank = self._rank_of.pop(key.int, None)
         if rank is None:
             return False
         del self._by_rank[rank]
@@ -232,7 +234,7 @@ class Progression:
         except (IndexError, KeyError):
             msg = f"cannot pop position {index} from {self._describe()}"
             raise ProgressionIndexError(msg) from None
-        del self._rank_of[key]
+        del self._rank_of[key.int]
         result: UUID = key
         return result
 
@@ -248,6 +250,7 @@ class Progression:
         """Remove every id."""
         self._rank_of.clear()
         self._by_rank.clear()
+        self._next = 0.0
 
     # -- reordering ---------------------------------------------------------------
 
@@ -264,7 +267,7 @@ class Progression:
         if not 0 <= target < size:
             msg = f"cannot move to position {index} in {self._describe()}"
             raise ProgressionIndexError(msg)
-        del self._by_rank[self._rank_of.pop(key)]
+        del self._by_rank[self._rank_of.pop(key.int)]
         self._place(key, target)
 
     def swap(self, i: int, j: int) -> None:
@@ -274,13 +277,14 @@ class Progression:
             ProgressionIndexError: A position is out of range.
         """
         a, b = self[i], self[j]
-        rank_a, rank_b = self._rank_of[a], self._rank_of[b]
-        self._rank_of[a], self._rank_of[b] = rank_b, rank_a
+        rank_a, rank_b = self._rank_of[a.int], self._rank_of[b.int]
+        self._rank_of[a.int], self._rank_of[b.int] = rank_b, rank_a
         self._by_rank[rank_a], self._by_rank[rank_b] = b, a
 
     def reverse(self) -> None:
         """Reverse the order in place."""
-        keys = list(reversed(self._by_rank.values()))
+        keys = self.ids()
+        keys.reverse()
         self._renumber(keys)
 
     # -- operators ----------------------------------------------------------------
@@ -310,7 +314,7 @@ class Progression:
 
     def copy(self) -> Progression:
         """Return a copy with a new id and the same name and order."""
-        return Progression(self._by_rank.values(), name=self.name)
+        return Progression(self._ordered(), name=self.name)
 
     def __repr__(self) -> str:
         """Show the name and size."""
@@ -324,7 +328,7 @@ class Progression:
             TYPE_KEY: "Progression",
             "id": str(self._id),
             "name": self.name,
-            "order": [str(key) for key in self._by_rank.values()],
+            "order": list(map(str, self._ordered())),
         }
 
     def to_json(self) -> bytes:
@@ -386,25 +390,36 @@ class Progression:
 
     def _require(self, item: Any) -> UUID:
         key = to_id(item)
-        if key not in self._rank_of:
+        if key.int not in self._rank_of:
             msg = f"id {key} is not in {self._describe()}"
             raise IdNotInProgressionError(msg, key=key)
         return key
 
     def _new_keys(self, items: Iterable[Any]) -> list[UUID]:
         keys = [to_id(item) for item in items]
-        seen: set[UUID] = set()
+        seen: set[int] = set()
         for key in keys:
-            if key in self._rank_of or key in seen:
+            number = key.int
+            if number in self._rank_of or number in seen:
                 raise self._exists(key)
-            seen.add(key)
+            seen.add(number)
         return keys
 
-    def _push(self, key: UUID) -> None:
+    def _slice(self, index: slice) -> list[UUID]:
+        ids: list[UUID] = self._by_rank.values()[index]
+        return ids
+
+    def _ordered(self) -> Iterator[UUID]:
+        # Walks the sorted ranks and maps each through the dict, both at C speed
+        # (iterating `SortedDict.values()` runs a Python generator per id).
         by_rank = self._by_rank
-        rank = by_rank.peekitem(-1)[0] + _GAP if by_rank else 0.0
-        by_rank[rank] = key
-        self._rank_of[key] = rank
+        return map(by_rank.__getitem__, by_rank)
+
+    def _push(self, key: UUID) -> None:
+        rank = self._next
+        self._next = rank + _GAP
+        self._by_rank[rank] = key
+        self._rank_of[key.int] = rank
 
     def _place(self, key: UUID, index: int) -> None:
         size = len(self._by_rank)
@@ -418,16 +433,17 @@ class Progression:
         rank = (before + after) / 2
         if not before < rank < after:
             # The floats between the neighbours are used up: spread the ranks out again.
-            keys = list(self._by_rank.values())
+            keys = self.ids()
             keys.insert(index, key)
             self._renumber(keys)
             return
         self._by_rank[rank] = key
-        self._rank_of[key] = rank
+        self._rank_of[key.int] = rank
 
     def _renumber(self, keys: list[UUID]) -> None:
-        self._rank_of = {key: float(i) for i, key in enumerate(keys)}
-        self._by_rank = SortedDict({rank: key for key, rank in self._rank_of.items()})
+        self._rank_of = {key.int: float(i) for i, key in enumerate(keys)}
+        self._by_rank = SortedDict({float(i): key for i, key in enumerate(keys)})
+        self._next = float(len(keys))
 
 
 def _keys(items: Any) -> list[UUID]:

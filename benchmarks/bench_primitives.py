@@ -1,0 +1,255 @@
+"""Side-by-side benchmark of agentic's primitives and lionagi's (Element, Pile, Progression).
+
+Run with the venv that has both installed:
+
+    /work/venv-lion/bin/python benchmarks/bench_primitives.py [--repeat N] [--quick]
+
+Every row runs the same operation on both libraries in this one process, `--repeat`
+times (default 3), and reports the median. The ratio is lionagi's time divided by
+agentic's: above 1 means agentic is faster.
+
+lionagi is used through its public API, in the fastest documented way we found for
+each operation (`Pile.include(item)`, `pile[key]`, `for x in pile`,
+`Progression.append/remove`, `Pile.to_json()` / `Pile.from_json()`); deviations are
+noted in the table's notes column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import random
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentic.primitives import Element, Pile, Progression
+
+try:
+    from lionagi.protocols.generic.element import Element as LElement
+    from lionagi.protocols.generic.pile import Pile as LPile
+    from lionagi.protocols.generic.progression import Progression as LProgression
+except ImportError:  # pragma: no cover - the bench needs the optional `bench` extra
+    sys.exit("lionagi is not installed: run with /work/venv-lion/bin/python (pip install '.[bench]')")
+
+
+def timed(setup: Callable[[], Any], run: Callable[[Any], Any]) -> float:
+    """Return the seconds `run(setup())` takes (setup untimed)."""
+    state = setup()
+    gc.collect()
+    start = time.perf_counter()
+    run(state)
+    return time.perf_counter() - start
+
+
+# -- the operations, written once per library ---------------------------------------
+
+
+def create(kind: type, n: int) -> Callable[[], tuple[Any, Any]]:
+    def setup() -> tuple[Any, Any]:
+        return kind, n
+
+    return setup
+
+
+def run_create(state: tuple[Any, int]) -> None:
+    kind, n = state
+    for _ in range(n):
+        kind()
+
+
+def include_one_by_one(pile_factory: Callable[[], Any], elements: list[Any]) -> Callable[[], Any]:
+    def setup() -> tuple[Any, list[Any]]:
+        return pile_factory(), elements
+
+    return setup
+
+
+def run_include(state: tuple[Any, list[Any]]) -> None:
+    pile, elements = state
+    include = pile.include
+    for element in elements:
+        include(element)
+
+
+def run_lookups(state: tuple[Any, list[Any]]) -> None:
+    pile, keys = state
+    for key in keys:
+        pile[key]
+
+
+def run_iterate(state: Any) -> None:
+    for _ in state:
+        pass
+
+
+def run_progression(state: tuple[Any, list[Any], list[Any]]) -> None:
+    progression, to_add, to_remove = state
+    append = progression.append
+    for key in to_add:
+        append(key)
+    remove = progression.remove
+    for key in to_remove:
+        remove(key)
+
+
+def run_removals(state: tuple[Any, list[Any]]) -> None:
+    progression, to_remove = state
+    remove = progression.remove
+    for key in to_remove:
+        remove(key)
+
+
+def run_round_trip(state: tuple[type, Any]) -> None:
+    kind, pile = state
+    restored = kind.from_json(pile.to_json())
+    assert len(restored) == len(pile)
+
+
+def run_threads(state: tuple[Any, list[list[Any]]]) -> None:
+    pile, chunks = state
+
+    def work(chunk: list[Any]) -> None:
+        include = pile.include
+        for element in chunk:
+            include(element)
+
+    threads = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(pile) == sum(len(c) for c in chunks)
+
+
+def middle_ids(ids: list[Any], count: int) -> list[Any]:
+    """Return `count` ids from the middle half of `ids`, in random order."""
+    quarter = len(ids) // 4
+    rng = random.Random(7)
+    return rng.sample(ids[quarter : len(ids) - quarter], count)
+
+
+# -- the table -------------------------------------------------------------------
+
+
+def rows(n: int) -> list[tuple[str, Callable[[], float], Callable[[], float] | None, str]]:
+    """Return (label, agentic timer, lionagi timer, note) for every row."""
+    a_elems = [Element() for _ in range(n)]
+    l_elems = [LElement() for _ in range(n)]
+    a_full = Pile(a_elems)
+    l_full = LPile(collections=l_elems)
+    rng = random.Random(1)
+    a_uuid = [e.id for e in a_elems]
+    l_uuid = [e.id for e in l_elems]
+    rng.shuffle(a_uuid)
+    rng.shuffle(l_uuid)
+    a_str = [str(k) for k in a_uuid]
+    l_str = [str(k) for k in l_uuid]
+
+    small = n // 10
+    a_prog_ids = [e.id for e in a_elems[:small]]
+    l_prog_ids = [e.id for e in l_elems[:small]]
+    a_mid = middle_ids(a_prog_ids, small // 10)
+    l_mid = middle_ids(l_prog_ids, small // 10)
+    a_big_mid = middle_ids(a_uuid, small)
+
+    a_small_pile = Pile(a_elems[:small])
+    l_small_pile = LPile(collections=l_elems[:small])
+    quarter = n // 4
+    a_chunks = [a_elems[i * quarter : (i + 1) * quarter] for i in range(4)]
+    l_chunks = [l_elems[i * quarter : (i + 1) * quarter] for i in range(4)]
+
+    return [
+        (
+            f"create {n:,} Elements",
+            lambda: timed(create(Element, n), run_create),
+            lambda: timed(create(LElement, n), run_create),
+            "",
+        ),
+        (
+            f"include {n:,} one at a time",
+            lambda: timed(include_one_by_one(Pile, a_elems), run_include),
+            lambda: timed(include_one_by_one(LPile, l_elems), run_include),
+            "lionagi: Pile.include(item)",
+        ),
+        (
+            f"{n:,} lookups by UUID",
+            lambda: timed(lambda: (a_full, a_uuid), run_lookups),
+            lambda: timed(lambda: (l_full, l_uuid), run_lookups),
+            "pile[uuid]",
+        ),
+        (
+            f"{n:,} lookups by UUID string",
+            lambda: timed(lambda: (a_full, a_str), run_lookups),
+            lambda: timed(lambda: (l_full, l_str), run_lookups),
+            "pile[str]",
+        ),
+        (
+            f"ordered iteration of {n:,}",
+            lambda: timed(lambda: a_full, run_iterate),
+            lambda: timed(lambda: l_full, run_iterate),
+            "for item in pile",
+        ),
+        (
+            f"Progression: {small:,} appends + {small // 10:,} middle removals",
+            lambda: timed(lambda: (Progression(), a_prog_ids, a_mid), run_progression),
+            lambda: timed(lambda: (LProgression(), l_prog_ids, l_mid), run_progression),
+            "append(id), remove(id)",
+        ),
+        (
+            f"Progression: {small:,} middle removals from {n:,}",
+            lambda: timed(lambda: (Progression(a_uuid), a_big_mid), run_removals),
+            None,
+            "agentic only (lionagi's remove is O(n))",
+        ),
+        (
+            f"JSON round trip of a {small:,} pile",
+            lambda: timed(lambda: (Pile, a_small_pile), run_round_trip),
+            lambda: timed(lambda: (LPile, l_small_pile), run_round_trip),
+            "to_json() then Pile.from_json()",
+        ),
+        (
+            f"4 threads x {quarter:,} concurrent includes",
+            lambda: timed(lambda: (Pile(), a_chunks), run_threads),
+            lambda: timed(lambda: (LPile(), l_chunks), run_threads),
+            "one shared pile, include(item)",
+        ),
+    ]
+
+
+def fmt(seconds: float) -> str:
+    """Format a duration with a fitting unit."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main() -> None:
+    """Run every row and print the table (Markdown)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
+    parser.add_argument("--quick", action="store_true", help="n = 10,000 instead of 100,000")
+    args = parser.parse_args()
+    n = 10_000 if args.quick else 100_000
+
+    import lionagi
+
+    print(f"python {platform.python_version()}, lionagi {lionagi.__version__}, repeat={args.repeat}")
+    print()
+    print("| operation | agentic | lionagi 0.36 | ratio (lionagi / agentic) | notes |")
+    print("|---|---:|---:|---:|---|")
+    for label, ours, theirs, note in rows(n):
+        a = statistics.median(ours() for _ in range(args.repeat))
+        if theirs is None:
+            print(f"| {label} | {fmt(a)} | n/a | n/a | {note} |", flush=True)
+            continue
+        b = statistics.median(theirs() for _ in range(args.repeat))
+        print(f"| {label} | {fmt(a)} | {fmt(b)} | {b / a:.1f}x | {note} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
