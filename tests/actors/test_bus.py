@@ -1,3 +1,4 @@
+import asyncio
 import threading
 import time
 from typing import Any
@@ -245,3 +246,43 @@ class TestActorSubscribers:
         assert event is not None
         assert event.topic == "actor.gone.stopped"
         assert event.payload.state == "stopped"
+
+
+class TestAsyncSubscriber:
+    def test_get_async_waits_without_blocking_the_loop(self) -> None:
+        """get_async awaits an event published from another thread; the loop keeps running."""
+        bus = EventBus()
+        sub = bus.subscribe("t")
+
+        async def main() -> tuple[Any, int]:
+            ticks = 0
+            pending = asyncio.ensure_future(sub.get_async(timeout=5))
+            threading.Timer(0.02, bus.publish, args=("t", "hello")).start()
+            while not pending.done():
+                await asyncio.sleep(0.001)
+                ticks += 1
+            return pending.result(), ticks
+
+        event, ticks = asyncio.run(main())
+        assert event == BusEvent("t", "hello")
+        assert ticks > 1
+
+    def test_get_async_times_out_and_sees_close(self) -> None:
+        """get_async returns None on timeout and when the subscription closes."""
+        bus = EventBus()
+        sub = bus.subscribe("t")
+
+        async def main() -> tuple[Any, Any]:
+            timed_out = await sub.get_async(timeout=0.01)
+            asyncio.get_running_loop().call_later(0.01, sub.close)
+            closed = await sub.get_async()
+            return timed_out, closed
+
+        assert asyncio.run(main()) == (None, None)
+
+    def test_get_async_returns_queued_event_at_once(self) -> None:
+        """An event already queued is returned without waiting."""
+        bus = EventBus()
+        sub = bus.subscribe("t")
+        bus.publish("t", 1)
+        assert asyncio.run(sub.get_async(timeout=0)) == BusEvent("t", 1)

@@ -307,3 +307,23 @@ class TestAsync:
             return await ref.ask_async("fine")
 
         assert system.run_coroutine(on_loop()).result(5) == "fine"
+
+
+class TestCycleFromHooks:
+    def test_on_start_asking_itself_is_refused(self, system: ActorSystem) -> None:
+        """An ask to itself from on_start raises AskCycleError instead of hanging."""
+        errors: list[BaseException] = []
+
+        class SelfAsker(Actor):
+            def on_start(self) -> None:
+                try:
+                    self.context.ref.ask("x", timeout=5)
+                except AskCycleError as exc:
+                    errors.append(exc)
+
+            def receive(self, message: Any) -> Any:
+                return message
+
+        ref = system.spawn(SelfAsker)
+        assert ref.ask("after") == "after"
+        assert len(errors) == 1

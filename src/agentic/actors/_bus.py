@@ -16,6 +16,8 @@ drop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import threading
 import time
@@ -149,6 +151,7 @@ class Subscription:
         self._room = threading.Condition(lock)
         self.closed = False
         """Whether the subscription has been closed."""
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def offer(self, event: BusEvent) -> bool:
         """Queue `event` per the overflow policy; return whether it was queued."""
@@ -168,7 +171,16 @@ class Subscription:
             self._items.append(event)
             self.delivered += 1
             self._ready.notify()
+            self._wake_async()
             return True
+
+    def _wake_async(self) -> None:
+        """Wake the coroutines waiting in `get_async` (called with the lock held)."""
+        waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            # RuntimeError: that loop is closed; its waiter is gone with it.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_wake, future)
 
     def _wait_for_room(self) -> bool:
         deadline = time.monotonic() + self.block_timeout
@@ -198,6 +210,38 @@ class Subscription:
             self._room.notify()
             return event
 
+    def get_nowait(self) -> BusEvent | None:
+        """Return the oldest queued event, or None if there is none."""
+        return self.get(timeout=0)
+
+    async def get_async(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors get(); None waits until closed
+    ) -> BusEvent | None:
+        """Await the oldest queued event without blocking the running loop.
+
+        Returns:
+            The event, or None if none came within `timeout` seconds or the
+            subscription is closed.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            with self._ready:
+                if self._items:
+                    event = self._items.popleft()
+                    self._room.notify()
+                    return event
+                if self.closed:
+                    return None
+                future: asyncio.Future[None] = loop.create_future()
+                self._waiters.append((loop, future))
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await future
+            except TimeoutError:
+                return None
+
     def drain(self) -> list[BusEvent]:
         """Return and remove every queued event, oldest first, without waiting."""
         with self._ready:
@@ -217,6 +261,7 @@ class Subscription:
             self.closed = True
             self._ready.notify_all()
             self._room.notify_all()
+            self._wake_async()
 
     def __enter__(self) -> Self:
         """Return the subscription itself."""
@@ -225,6 +270,11 @@ class Subscription:
     def __exit__(self, *_: object) -> None:
         """Close the subscription."""
         self.close()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class _ActorSubscriber:
@@ -360,3 +410,4 @@ class EventBus:
                     sub.closed = True
                     sub._ready.notify_all()  # noqa: SLF001
                     sub._room.notify_all()  # noqa: SLF001
+                    sub._wake_async()  # noqa: SLF001

@@ -91,6 +91,8 @@ class Host(pykka.ThreadingActor):
     def on_start(self) -> None:
         """Run the actor's `on_start`; a failure stops it and escalates."""
         cell = self._cell
+        # Asks from on_start carry this actor in their chain, so asking itself is refused.
+        set_current_letter((cell.name, ()))
         try:
             cell.actor.on_start()
         except Exception as exc:  # noqa: BLE001 - any failure in user code is reported
@@ -101,6 +103,8 @@ class Host(pykka.ThreadingActor):
             cell.system._escalate(cell, failure, exc)  # noqa: SLF001
             self._stop()
             return
+        finally:
+            set_current_letter(None)
         self._started = True
         if cell.state is ActorState.STARTING:
             cell.state = ActorState.RUNNING
@@ -117,10 +121,13 @@ class Host(pykka.ThreadingActor):
         for child in reversed(list(cell.children)):
             cell.system._stop_cell(child, wait=True)  # noqa: SLF001
         if self._started:
+            set_current_letter((cell.name, ()))
             try:
                 cell.actor.on_stop()
             except Exception:  # noqa: BLE001 - logged with its traceback
                 _log.exception("actor.on_stop_failed", actor=cell.name)
+            finally:
+                set_current_letter(None)
         if cell.state is ActorState.STOPPING:
             cell.state = ActorState.STOPPED
 
