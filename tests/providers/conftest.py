@@ -88,8 +88,7 @@ class FakeAPI:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def reset(self) -> None:
         self.replies.clear()

@@ -414,6 +414,7 @@ class TestErrors:
         )
         with pytest.raises(ProviderRateLimitError) as info:
             run(complete(api, [ChatMessage.user("hi")]))
+        assert info.value.retry_after is not None
         assert 25 < info.value.retry_after <= 30
 
     def test_529_overloaded_is_retryable_server_error(self, api):

@@ -10,6 +10,7 @@ from agentic.providers import (
     ChatMessage,
     OfflineProvider,
     OpenAICompatibleProvider,
+    Pricing,
     ProviderConfig,
     build_provider,
     default_provider,
@@ -61,19 +62,23 @@ class TestLoading:
         """Each table becomes the provider its kind names; offline is always added."""
         providers = load_providers(write(tmp_path, CONFIG), env=ENV)
         assert sorted(providers) == ["claude", "demo", "gpt", "local", "offline"]
-        assert isinstance(providers["gpt"], OpenAICompatibleProvider)
-        assert isinstance(providers["claude"], AnthropicProvider)
-        assert providers["claude"].max_tokens == 2048
-        assert providers["local"].base_url == "http://localhost:11434/v1"
-        assert providers["gpt"].base_url == "https://api.openai.com/v1"
-        assert providers["gpt"].pricing.output_per_1k == 0.0006
+        gpt, claude, local = providers["gpt"], providers["claude"], providers["local"]
+        assert isinstance(gpt, OpenAICompatibleProvider)
+        assert isinstance(claude, AnthropicProvider)
+        assert isinstance(local, OpenAICompatibleProvider)
+        assert claude.max_tokens == 2048
+        assert local.base_url == "http://localhost:11434/v1"
+        assert gpt.base_url == "https://api.openai.com/v1"
+        assert gpt.pricing == Pricing(input_per_1k=0.00015, output_per_1k=0.0006)
         assert isinstance(providers["offline"], OfflineProvider)
 
     def test_default_and_substitution(self, tmp_path):
         """default names a provider; ${VAR} and ${VAR:-default} are substituted."""
         config = load_config(write(tmp_path, CONFIG), env={**ENV, "OLLAMA_HOST": "gpu:1"})
         assert config.default == "gpt"
-        assert config.providers["gpt"].api_key.get_secret_value() == "sk-o"
+        key = config.providers["gpt"].api_key
+        assert key is not None
+        assert key.get_secret_value() == "sk-o"
         assert config.providers["local"].base_url == "http://gpu:1/v1"
 
     def test_offline_from_config_answers(self, tmp_path):

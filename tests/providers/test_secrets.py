@@ -193,11 +193,11 @@ def test_canary_key_never_leaks(api, closed_port_url, tmp_path, logs):
     assert len(errors) >= 17
 
     texts = list(reprs)
-    for exc in errors:
-        texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
-        texts.append(ErrorInfo.from_exception(exc).model_dump_json())
-        texts.append(repr(pickle.loads(pickle.dumps(exc)).__dict__))
-        texts.append(repr(vars(exc)))
+    for error in errors:
+        texts += [str(error), repr(error), "".join(traceback.format_exception(error))]
+        texts.append(ErrorInfo.from_exception(error).model_dump_json())
+        texts.append(repr(pickle.loads(pickle.dumps(error)).__dict__))
+        texts.append(repr(vars(error)))
     texts += [
         config.model_dump_json(),
         repr(config),
