@@ -49,14 +49,30 @@ class Call(Event, type_name="Call"):
             target: The resolved target, or None.
             error: Why resolution failed, when `target` is None.
         """
-        self._target = target
-        self._bind_error = error
-        self._validated = None
+        # Private attributes live in __pydantic_private__; touching that dict directly
+        # skips pydantic's __getattr__/__setattr__, which costs a microsecond a time on
+        # the hot path of every Call.
+        private = self._private()
+        private["_target"] = target
+        private["_bind_error"] = error
+        private["_validated"] = None
+
+    def _private(self) -> dict[str, Any]:
+        private = self.__pydantic_private__
+        if private is None:  # pragma: no cover - pydantic always sets it for PrivateAttrs
+            msg = "Call has no private attribute storage"
+            raise RuntimeError(msg)
+        return private
 
     @property
     def is_bound(self) -> bool:
         """Whether a live target is attached."""
-        return self._target is not None
+        return self._private()["_target"] is not None
+
+    def peek_target(self) -> Target | None:
+        """Return the attached target, or None (never raises)."""
+        target: Target | None = self._private()["_target"]
+        return target
 
     def bound_target(self) -> Target:
         """Return the attached target.
@@ -65,22 +81,24 @@ class Call(Event, type_name="Call"):
             TargetNotFoundError: The resolver knew no target of this name, or the Call
                 was never bound.
         """
-        target = self._target
+        private = self._private()
+        target: Target | None = private["_target"]
         if target is not None:
             return target
-        if self._bind_error is not None:
-            raise self._bind_error
+        error: ExecutionError | None = private["_bind_error"]
+        if error is not None:
+            raise error
         msg = f"call {self.id} to {self.target!r} is not bound to a target (no resolver)"
         raise TargetNotFoundError(msg, name=self.target)
 
     def set_validated(self, arguments: dict[str, Any]) -> None:
         """Keep the target's checked and coerced form of the arguments for the invocation."""
-        self._validated = arguments
+        self._private()["_validated"] = arguments
 
     async def execute(self) -> Any:
         """Validate (unless already validated) and invoke the bound target."""
         target = self.bound_target()
-        arguments = self._validated
+        arguments: dict[str, Any] | None = self._private()["_validated"]
         if arguments is None:
             arguments = target.validate(self.arguments)
         return await target.invoke(arguments)

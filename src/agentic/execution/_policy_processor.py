@@ -35,7 +35,7 @@ class PolicyProcessor:
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
         """Decide, then continue or deny."""
         if isinstance(event, Call):
-            target = event._target  # noqa: SLF001 - the binding the executor made
+            target = event.peek_target()
             guarded = bool(getattr(target, "guarded", False)) if target is not None else False
             decision = self.policy.decide(event, guarded=guarded)
             if not decision.allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Mapping
 
 from agentic.execution._call import Call
@@ -14,6 +15,67 @@ from agentic.primitives import Event
 __all__ = ["TimeoutProcessor"]
 
 
+class _Deadline:
+    """One guarded run: its task, when it is due, and whether the watchdog fired."""
+
+    __slots__ = ("active", "due", "expired", "task")
+
+    def __init__(self, task: asyncio.Task[object], due: float) -> None:
+        self.task: asyncio.Task[object] | None = task
+        self.due = due
+        self.active = True
+        self.expired = False
+
+
+class _Watchdog:
+    """Deadlines of one duration, in a FIFO, served by a single timer.
+
+    With one duration per watchdog, deadlines fall due in the order they were set,
+    so a deque replaces a heap and one `call_at` at a time serves every run: far
+    cheaper than a timer handle per run (`asyncio.timeout`).
+    """
+
+    __slots__ = ("_loop", "_queue", "_timer", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._queue: deque[_Deadline] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def arm(self, task: asyncio.Task[object]) -> _Deadline:
+        loop = task.get_loop()
+        if loop is not self._loop:  # first use, or a new loop: start afresh
+            self._loop, self._queue, self._timer = loop, deque(), None
+        deadline = _Deadline(task, loop.time() + self.seconds)
+        self._queue.append(deadline)
+        if self._timer is None:
+            self._timer = loop.call_at(deadline.due, self._fire)
+        return deadline
+
+    def _fire(self) -> None:
+        self._timer = None
+        loop, queue = self._loop, self._queue
+        if loop is None:  # pragma: no cover - armed before it fires
+            return
+        now = loop.time()
+        while queue and (not queue[0].active or queue[0].due <= now):
+            deadline = queue.popleft()
+            if deadline.active and deadline.task is not None:
+                deadline.active = False
+                deadline.expired = True
+                deadline.task.cancel()
+        if queue:
+            self._timer = loop.call_at(queue[0].due, self._fire)
+
+    def disarm(self, deadline: _Deadline) -> None:
+        deadline.active = False
+        deadline.task = None  # finished runs must not keep their tasks alive
+        queue = self._queue
+        while queue and not queue[0].active:
+            queue.popleft()
+
+
 class TimeoutProcessor:
     """Cancel the rest of the chain after `seconds` and fail with a timeout error.
 
@@ -21,7 +83,8 @@ class TimeoutProcessor:
     `await`). A sync target running in a worker thread cannot be interrupted: the
     thread is abandoned, and the target's runner counts it. The raised
     [`InvocationTimeoutError`][agentic.execution.InvocationTimeoutError] is not
-    retryable unless `retryable=True`.
+    retryable unless `retryable=True`. A cancellation from elsewhere (a caller, a
+    shutdown) passes through unchanged.
     """
 
     def __init__(
@@ -38,9 +101,10 @@ class TimeoutProcessor:
             overrides: Deadlines per target name.
             retryable: Whether a timeout may be retried by an outer retry processor.
         """
-        if seconds <= 0:
-            msg = f"timeout must be positive, got {seconds}"
-            raise ValueError(msg)
+        for value in (seconds, *(overrides or {}).values()):
+            if value <= 0:
+                msg = f"timeout must be positive, got {value}"
+                raise ValueError(msg)
         self.seconds = seconds
         """The default deadline in seconds."""
         self.overrides = dict(overrides or {})
@@ -49,20 +113,32 @@ class TimeoutProcessor:
         """Whether the timeout error is marked retryable."""
         self.timed_out = 0
         """How many invocations this processor has cancelled."""
+        self._watchdogs: dict[float, _Watchdog] = {}
 
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
         """Run the rest of the chain under a deadline."""
-        target = event.target if isinstance(event, Call) else event.type_name
-        seconds = self.overrides.get(target, self.seconds) if self.overrides else self.seconds
+        seconds = self.seconds
+        if self.overrides and isinstance(event, Call):
+            seconds = self.overrides.get(event.target, seconds)
+        watchdog = self._watchdogs.get(seconds)
+        if watchdog is None:
+            watchdog = self._watchdogs[seconds] = _Watchdog(seconds)
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - a coroutine always runs in a task here
+            msg = "TimeoutProcessor must run inside an asyncio task"
+            raise RuntimeError(msg)
+        deadline = watchdog.arm(task)
         try:
-            async with asyncio.timeout(seconds) as deadline:
-                return await call_next(event)
-        except TimeoutError as exc:
-            if not deadline.expired():
-                raise  # the target's own TimeoutError, not our deadline
+            return await call_next(event)
+        except asyncio.CancelledError as exc:
+            if not deadline.expired or task.uncancel() > 0:
+                raise  # someone else cancelled too: let that win
             self.timed_out += 1
+            target = event.target if isinstance(event, Call) else event.type_name
             msg = f"{target!r} timed out after {seconds}s and was cancelled"
             note(event, "timeout", "cancel", msg)
             raise InvocationTimeoutError(
                 msg, seconds=seconds, target=target, retryable=self.retryable
             ) from exc
+        finally:
+            watchdog.disarm(deadline)

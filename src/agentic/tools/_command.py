@@ -1,0 +1,118 @@
+"""Built-in run_command: an argv without a shell, with a timeout and an output cap."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+from agentic.tools._errors import CommandTimeoutError, ToolError
+from agentic.tools._tool import Tool
+
+__all__ = ["command_tool"]
+
+_CHUNK = 65536
+
+
+def command_tool(
+    cwd: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = 10.0,
+    max_output_bytes: int = 65536,
+    env: Mapping[str, str] | None = None,
+) -> Tool:
+    """Return the guarded `run_command` tool.
+
+    The command is an argv list run directly (no shell: arguments are never
+    interpolated), in `cwd`, with stdin closed, in its own process group. It is
+    killed (the whole group) when it runs past its timeout, when its output passes
+    `max_output_bytes`, or when the invocation is cancelled. The tool is *guarded*:
+    the executor runs it only when a policy rule names `run_command` explicitly.
+
+    Args:
+        cwd: The working directory (default: the process's).
+        timeout: The longest a command may run, in seconds (a call may ask for less).
+        max_output_bytes: The most bytes kept of stdout and of stderr each; more
+            output kills the command and sets `truncated`.
+        env: The environment (default: the process's).
+    """
+    workdir = None if cwd is None else os.fspath(cwd)
+    environment = None if env is None else dict(env)
+
+    async def run_command(argv: list[str], timeout_seconds: float | None = None) -> dict[str, Any]:
+        """Run a program with arguments (no shell) and return its exit code and output.
+
+        Args:
+            argv: The program and its arguments, e.g. ["ls", "-l"].
+            timeout_seconds: Kill it after this many seconds (capped by the tool's limit).
+        """
+        if not argv:
+            msg = "run_command needs a non-empty argv"
+            raise ToolError(msg)
+        limit = timeout if timeout_seconds is None else max(0.0, min(timeout_seconds, timeout))
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=workdir,
+                env=environment,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            msg = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
+            raise ToolError(msg) from None
+        flooded = asyncio.Event()
+        try:
+            async with asyncio.timeout(limit):
+                out, err = await asyncio.gather(
+                    _read(process.stdout, max_output_bytes, flooded, process),
+                    _read(process.stderr, max_output_bytes, flooded, process),
+                )
+                code = await process.wait()
+        except TimeoutError:
+            msg = f"command {argv[0]!r} ran longer than {limit}s and was killed"
+            raise CommandTimeoutError(msg) from None
+        finally:
+            if process.returncode is None:
+                _kill(process)
+                with contextlib.suppress(ProcessLookupError):
+                    await asyncio.shield(process.wait())
+        return {
+            "argv": argv,
+            "exit_code": code,
+            "stdout": out.decode("utf-8", errors="replace"),
+            "stderr": err.decode("utf-8", errors="replace"),
+            "truncated": flooded.is_set(),
+        }
+
+    return Tool(run_command, guarded=True)
+
+
+async def _read(
+    stream: asyncio.StreamReader | None,
+    cap: int,
+    flooded: asyncio.Event,
+    process: asyncio.subprocess.Process,
+) -> bytes:
+    if stream is None:  # pragma: no cover - both pipes are always requested
+        return b""
+    kept = bytearray()
+    while chunk := await stream.read(_CHUNK):
+        room = cap - len(kept)
+        if len(chunk) > room:
+            kept += chunk[: max(room, 0)]
+            flooded.set()
+            _kill(process)
+            break
+        kept += chunk
+    return bytes(kept)
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
