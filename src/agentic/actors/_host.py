@@ -19,7 +19,7 @@ import structlog
 from agentic.actors._cell import ActorState
 from agentic.actors._context import Completion
 from agentic.actors._errors import ActorDeadError, EscalationError
-from agentic.actors._mailbox import Letter, set_current_letter
+from agentic.actors._mailbox import Letter, set_current_letter, thread_state
 from agentic.actors._supervision import ActorFailure, ChildFailed, Directive
 from agentic.primitives import ErrorInfo, Pile, Progression
 
@@ -148,7 +148,8 @@ class Host(pykka.ThreadingActor):
         kind = type(message)
         if kind is Letter:
             cell = self._cell
-            set_current_letter((cell.name, message.chain))
+            state = thread_state
+            state.current = (cell.name, message.chain)
             try:
                 return cell.actor.receive(message.message)
             except Exception as exc:
@@ -158,7 +159,7 @@ class Host(pykka.ThreadingActor):
                 return None
             finally:
                 cell.processed += 1
-                set_current_letter(None)
+                state.current = None
         if kind is Completion:
             return self._complete(message)
         if kind is Escalated:

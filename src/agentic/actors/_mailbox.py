@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pykka._envelope import Envelope
 
-__all__ = ["Letter", "Mailbox", "MailboxClosed", "current_letter", "set_current_letter"]
+__all__ = [
+    "Letter",
+    "Mailbox",
+    "MailboxClosed",
+    "current_letter",
+    "set_current_letter",
+    "thread_state",
+]
 
 
 class Letter:
@@ -35,17 +42,19 @@ class Letter:
         self.ask = ask
 
 
-_local = threading.local()
+thread_state = threading.local()
+"""Per-thread runtime state: `current` is `(actor name, ask chain)` while an actor
+thread handles a letter. The host writes it directly (hot path)."""
 
 
 def current_letter() -> tuple[str, tuple[str, ...]] | None:
     """Return `(actor name, ask chain)` of the letter this thread handles, if any."""
-    return getattr(_local, "current", None)
+    return getattr(thread_state, "current", None)
 
 
 def set_current_letter(current: tuple[str, tuple[str, ...]] | None) -> None:
     """Record the letter this actor thread is handling (None when between letters)."""
-    _local.current = current
+    thread_state.current = current
 
 
 class MailboxClosed(Exception):  # noqa: N818 - internal signal, never escapes the runtime
@@ -64,7 +73,7 @@ class Mailbox:
     It satisfies pykka's `ActorInbox` protocol (`put`, `get`, `empty`).
     """
 
-    __slots__ = ("_closed", "_items", "_not_empty", "_not_full", "capacity")
+    __slots__ = ("_closed", "_items", "_low", "_not_empty", "_not_full", "capacity")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -74,6 +83,9 @@ class Mailbox:
         self._not_empty = threading.Condition(lock)
         self._not_full = threading.Condition(lock)
         self._closed = False
+        # Senders blocked on a full mailbox are woken together once it has drained to
+        # half, not one per message: that avoids a thread switch per message.
+        self._low = capacity // 2
 
     def put(self, envelope: Envelope[Any], /, timeout: float | None = None) -> bool:
         """Append `envelope` once there is room, waiting at most `timeout` seconds.
@@ -131,7 +143,8 @@ class Mailbox:
             while not self._items:
                 self._not_empty.wait()
             envelope = self._items.popleft()
-            self._not_full.notify()
+            if len(self._items) == self._low:
+                self._not_full.notify_all()
             return envelope
 
     def empty(self) -> bool:
