@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pykka
@@ -134,7 +135,7 @@ def async_round_trip(asks: int) -> dict[str, float]:
 
 
 def rss_kib() -> int:
-    with open("/proc/self/status") as status:
+    with Path("/proc/self/status").open() as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
