@@ -28,9 +28,9 @@ def decode_arguments(text: str, *, provider: str, tool: str) -> dict[str, Any]:
     """
     if not text.strip():
         return {}
-    for attempt in (text, repair_json(text)):
+    for attempt in (text, None):
         try:
-            value = loads_json(attempt)
+            value = loads_json(repair_json(text) if attempt is None else attempt)
         except ValueError:
             continue
         if isinstance(value, dict):

@@ -9,6 +9,7 @@ __all__ = ["json_candidates", "repair_json"]
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _JSON_LANGS = frozenset({"json", "json5", "jsonc", "javascript", "js", ""})
+_SPECIAL = re.compile(r'[{}\[\]"\\]')
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
 _CLOSER = {"{": "}", "[": "]"}
@@ -19,17 +20,20 @@ def _balanced_spans(text: str) -> Iterator[str]:  # noqa: C901 - a scanner's sta
     depth = 0
     start = 0
     in_string = False
-    escaped = False
-    for pos, char in enumerate(text):
+    skip = -1
+    # Jump from one structural character to the next instead of visiting every char.
+    for match in _SPECIAL.finditer(text):
+        pos = match.start()
+        if pos == skip:
+            continue
+        char = text[pos]
         if depth == 0:
             if char in "{[":
                 depth, start, in_string = 1, pos, False
             continue
         if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
+            if char == "\\":
+                skip = pos + 1
             elif char == '"':
                 in_string = False
         elif char == '"':
@@ -47,10 +51,15 @@ def _balanced_spans(text: str) -> Iterator[str]:  # noqa: C901 - a scanner's sta
 def json_candidates(text: str) -> Iterator[str]:
     """Yield the pieces of `text` that may hold the JSON value, most likely first.
 
-    Fenced code blocks tagged `json` (or untagged) come first, then each bare
-    top-level object or array in the text, then the whole text.
+    A text that is itself an object or array comes first (the common, fast case),
+    then fenced code blocks tagged `json` (or untagged), then each bare top-level
+    object or array in the text, then the whole text.
     """
     seen: set[str] = set()
+    whole = text.strip()
+    if whole[:1] in ("{", "["):
+        seen.add(whole)
+        yield whole
     for match in _FENCE.finditer(text):
         if match.group(1).lower() in _JSON_LANGS:
             body = match.group(2).strip()
@@ -61,7 +70,6 @@ def json_candidates(text: str) -> Iterator[str]:
         if span not in seen:
             seen.add(span)
             yield span
-    whole = text.strip()
     if whole and whole not in seen:
         yield whole
 

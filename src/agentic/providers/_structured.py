@@ -17,7 +17,7 @@ __all__ = ["loads_json", "parse_json", "parse_model"]
 M = TypeVar("M", bound=BaseModel)
 
 _PREVIEW = 200
-_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS = re.compile(r"[0-9](?=[0-9]{18})")  # a lookahead scans faster than \d{19}
 
 
 def loads_json(text: str) -> Any:
@@ -33,12 +33,14 @@ def loads_json(text: str) -> Any:
 
 
 def _decode(candidate: str) -> tuple[bool, Any]:
-    for attempt in (candidate, repair_json(candidate)):
-        try:
-            return True, loads_json(attempt)
-        except ValueError:
-            continue
-    return False, None
+    try:
+        return True, loads_json(candidate)
+    except ValueError:
+        pass
+    try:  # repair only what does not parse as it is
+        return True, loads_json(repair_json(candidate))
+    except ValueError:
+        return False, None
 
 
 def _preview(text: str) -> str:
