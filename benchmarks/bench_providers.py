@@ -58,13 +58,22 @@ def text_stream(n: int) -> list[str]:
 
 def tool_stream(n: int) -> list[str]:
     lines = []
-    first = {"index": 0, "id": "call_1", "type": "function",
-             "function": {"name": "search", "arguments": ""}}
+    first = {
+        "index": 0,
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "search", "arguments": ""},
+    }
     pieces = ["", '{"q": "', *["abcdefgh"] * (n - 3), '"}']
     for i, piece in enumerate(pieces):
         call = first if i == 0 else {"index": 0, "function": {"arguments": piece}}
-        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-                 "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}]}
+        chunk = {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}],
+        }
         lines += [f"data: {json.dumps(chunk)}", ""]
     return lines
 
@@ -79,7 +88,7 @@ def agentic_sse(lines: list[str]) -> Callable[[], int]:
         for line in lines:
             event = decoder.decode(line)
             if event is not None:
-                provider._parse_chunk(event.data, assembler)  # noqa: SLF001
+                provider._parse_chunk(event.data, assembler)
                 count += 1
         assembler.build()
         return count
@@ -108,8 +117,12 @@ def lionagi_sse(lines: list[str]) -> Callable[[], int] | None:
 
 
 DOCS = {
-    "clean JSON (1 KB)": json.dumps({"items": [{"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(20)]}),
-    "fenced JSON": "Here you go:\n```json\n" + json.dumps({"title": "x", "steps": ["a", "b", "c"]}) + "\n```\nDone.",
+    "clean JSON (1 KB)": json.dumps(
+        {"items": [{"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(20)]}
+    ),
+    "fenced JSON": "Here you go:\n```json\n"
+    + json.dumps({"title": "x", "steps": ["a", "b", "c"]})
+    + "\n```\nDone.",
     "broken JSON": "{'title': 'plan', steps: ['a', 'b', 'c',], done: True,}",
 }
 
@@ -138,7 +151,7 @@ def lionagi_parse(text: str) -> Callable[[], int] | None:
 
 
 def incremental(piece: int) -> Callable[[], int]:
-    doc = json.dumps({"rows": [{"k": f"v{{}}\\\"{i}", "n": i} for i in range(60)]})
+    doc = json.dumps({"rows": [{"k": f'v{{}}\\"{i}', "n": i} for i in range(60)]})
     chunks = [doc[i : i + piece] for i in range(0, len(doc), piece)]
 
     def run() -> int:
