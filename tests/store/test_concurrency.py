@@ -1,0 +1,157 @@
+"""Concurrent appenders: many threads, and several processes, on one database."""
+
+import subprocess
+import sys
+import threading
+from collections import Counter
+
+from agentic.store import ConcurrencyError, NewRecord, SQLiteEventStore
+
+CHILD = """
+import sys
+from agentic.store import NewRecord, SQLiteEventStore
+path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with SQLiteEventStore(path, durability="normal") as store:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for i in range(count):
+        store.append(f"shared-{i % 2}", [NewRecord("t", {"who": name, "i": i})])
+        if i % 10 == 0:
+            head = store.stream_sequence("counter")
+            while True:
+                try:
+                    store.append("counter", [NewRecord("inc", {"who": name})], expected_sequence=head)
+                    break
+                except Exception:
+                    head = store.stream_sequence("counter")
+"""
+
+
+def check_log(store: SQLiteEventStore) -> list:
+    records = list(store.read_all())
+    assert [r.position for r in records] == list(range(1, len(records) + 1))
+    for stream in store.streams():
+        sequences = [r.sequence for r in store.read(stream)]
+        assert sequences == list(range(1, len(sequences) + 1))
+    return records
+
+
+class TestThreads:
+    def test_many_threads_lose_and_repeat_nothing(self, store):
+        """16 threads x 100 appends: every record once, sequences and positions gap-free."""
+
+        def work(t: int) -> None:
+            for i in range(100):
+                store.append(f"s{t % 3}", [NewRecord("t", {"t": t, "i": i})])
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = check_log(store)
+        assert len(records) == 1600
+        assert Counter((r.payload["t"], r.payload["i"]) for r in records) == Counter(
+            {(t, i): 1 for t in range(16) for i in range(100)}
+        )
+        for t in range(16):
+            mine = [r.payload["i"] for r in records if r.payload["t"] == t]
+            assert mine == list(range(100))  # each thread's appends keep its own order
+
+    def test_optimistic_counter_is_exact(self, store):
+        """Read-then-append with expected_sequence and retry counts every increment."""
+        conflicts = Counter()
+
+        def work() -> None:
+            for _ in range(50):
+                while True:
+                    head = store.stream_sequence("counter")
+                    try:
+                        store.append("counter", [NewRecord("inc", {})], expected_sequence=head)
+                        break
+                    except ConcurrencyError:
+                        conflicts["n"] += 1
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.stream_sequence("counter") == 400
+        assert [r.sequence for r in store.read("counter")] == list(range(1, 401))
+
+    def test_group_commit_batches_concurrent_appends(self, store):
+        """Appends that wait for the writer are committed together (fewer transactions)."""
+        commits = []
+        original = store._committer._on_commit
+        store._committer._on_commit = lambda position: (
+            commits.append(position),
+            original(position),
+        )
+        barrier = threading.Barrier(8)
+
+        def work(t: int) -> None:
+            barrier.wait()
+            for i in range(50):
+                store.append("s", [NewRecord("t", {"t": t, "i": i})])
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.last_position() == 400
+        assert len(commits) < 400
+        assert commits == sorted(commits)
+
+    def test_idempotent_resend_from_many_threads(self, store):
+        """Threads racing to send the same keyed append store it once."""
+        results = []
+
+        def work() -> None:
+            records = [NewRecord("t", {"i": i}, idempotency_key=f"k{i}") for i in range(3)]
+            results.append(store.append("a", records))
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.last_position() == 3
+        assert {r.positions for r in results} == {(1, 2, 3)}
+        assert sum(not r.deduplicated for r in results) == 1
+
+
+class TestProcesses:
+    def test_two_processes_and_threads_on_one_file(self, tmp_path):
+        """Two child processes and this one append at once: nothing lost or repeated."""
+        path = tmp_path / "shared.db"
+        SQLiteEventStore(path).close()
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(path), name, "300"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("p1", "p2")
+        ]
+        for child in children:
+            assert child.stdout.readline().strip() == "ready"
+        with SQLiteEventStore(path, durability="normal") as store:
+            for child in children:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            for i in range(300):
+                store.append(f"shared-{i % 2}", [NewRecord("t", {"who": "parent", "i": i})])
+            for child in children:
+                child.stdin.close()
+                assert child.wait(60) == 0
+                child.stdout.close()
+            records = check_log(store)
+            ticks = [r for r in records if r.type == "t"]
+            assert len(ticks) == 900
+            assert Counter((r.payload["who"], r.payload["i"]) for r in ticks) == Counter(
+                {(who, i): 1 for who in ("p1", "p2", "parent") for i in range(300)}
+            )
+            assert store.stream_sequence("counter") == 60
