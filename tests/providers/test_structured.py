@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from agentic.providers import (
+    ChatMessage,
     IncrementalJSONParser,
+    OfflineProvider,
     StructuredOutputError,
     aiter_json,
+    complete_model,
     parse_json,
     parse_model,
     repair_json,
+    repair_message,
+    schema_instruction,
 )
 
 
@@ -194,3 +199,26 @@ class TestIncrementalParser:
         for piece in data.draw(split_points(text)):
             out += parser.feed(piece)
         assert out == values
+
+
+class TestCompleteModel:
+    def test_repair_round_trip(self):
+        """A bad first answer is followed by a repair request; the second answer parses."""
+        provider = OfflineProvider(["I think x is one", '```json\n{"x": 1, "y": 2}\n```'])
+        value, responses = asyncio.run(
+            complete_model(provider, [ChatMessage.user("point?")], Point)
+        )
+        assert value == Point(x=1, y=2)
+        assert len(responses) == 2
+
+    def test_no_repair_rounds_raises(self):
+        """With repair_rounds=0 the first failure raises StructuredOutputError."""
+        provider = OfflineProvider(["nothing here"])
+        with pytest.raises(StructuredOutputError):
+            asyncio.run(complete_model(provider, [ChatMessage.user("p")], Point, repair_rounds=0))
+
+    def test_instruction_and_repair_messages(self):
+        """The schema instruction carries the JSON Schema; the repair message the error."""
+        assert '"x"' in (schema_instruction(Point).content or "")
+        error = StructuredOutputError("bad things")
+        assert "bad things" in (repair_message(error).content or "")

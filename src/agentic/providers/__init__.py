@@ -53,6 +53,7 @@ from agentic.providers._offline import OfflineProvider, ScriptedCall, ScriptedRe
 from agentic.providers._openai import OpenAICompatibleProvider
 from agentic.providers._protocol import Provider, collect
 from agentic.providers._structured import parse_json, parse_model
+from agentic.providers._structured_call import complete_model, repair_message, schema_instruction
 from agentic.providers._tokens import count_message_tokens, count_tokens
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "aiter_json",
     "build_provider",
     "collect",
+    "complete_model",
     "count_message_tokens",
     "count_tokens",
     "default_provider",
@@ -101,5 +103,7 @@ __all__ = [
     "parse_model",
     "parse_retry_after",
     "repair_json",
+    "repair_message",
+    "schema_instruction",
     "substitute_env",
 ]
