@@ -75,6 +75,28 @@ class ActorHealth(BaseModel):
 class Cell:
     """Everything the runtime keeps about one actor. Internal."""
 
+    __slots__ = (
+        "accepting",
+        "actor",
+        "args",
+        "children",
+        "context",
+        "factory",
+        "failures",
+        "finished",
+        "last_error",
+        "mailbox",
+        "name",
+        "parent",
+        "policy",
+        "processed",
+        "restarts",
+        "state",
+        "system",
+        "thread",
+        "window",
+    )
+
     def __init__(
         self,
         *,
@@ -99,7 +121,7 @@ class Cell:
         self.children: list[Cell] = []
         self.context: ActorContext | None = None
         self.thread: threading.Thread | None = None
-        self.finished = threading.Event()
+        self.finished = False
         self.state = ActorState.STARTING
         self.accepting = True
         self.processed = 0

@@ -137,7 +137,7 @@ class Host(pykka.ThreadingActor):
         _fail_pending(cell, cell.mailbox.close())
         set_current_letter(None)
         cell.system._forget(cell)  # noqa: SLF001
-        cell.finished.set()
+        cell.finished = True
 
     # --- messages ----------------------------------------------------------------------
 

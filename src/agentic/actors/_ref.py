@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-import threading
 import time
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pykka import Future, Timeout
@@ -20,7 +20,7 @@ from agentic.actors._errors import (
     MailboxFullError,
     translate_pykka_error,
 )
-from agentic.actors._mailbox import Letter, MailboxClosed, current_letter
+from agentic.actors._mailbox import Letter, MailboxClosed, thread_state
 
 if TYPE_CHECKING:
     from pykka._types import OptExcInfo
@@ -98,10 +98,10 @@ class ActorRef(Generic[A]):
 
     def _chain(self) -> tuple[str, ...]:
         """Return the ask chain for an ask sent from this thread, refusing a cycle."""
-        current = current_letter()
+        current = getattr(thread_state, "current", None)
         if current is None:
             cell = self._cell
-            if threading.get_ident() == cell.system._loop_ident:  # noqa: SLF001
+            if get_ident() == cell.system._loop_thread.ident:  # noqa: SLF001
                 msg = (
                     f"blocking ask to actor {cell.name!r} from the runtime's event loop: "
                     "use ask_async there"

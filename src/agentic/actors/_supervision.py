@@ -7,7 +7,6 @@ as it is; the restart window is the runtime's bookkeeping of one actor.
 from __future__ import annotations
 
 import time
-from collections import deque
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,13 +91,15 @@ class RestartWindow:
     def __init__(self, policy: SupervisionPolicy) -> None:
         self._max = policy.max_restarts
         self._within = policy.within
-        self._stamps: deque[float] = deque()
+        # A list, not a deque: it stays empty (56 bytes) for an actor that never fails.
+        self._stamps: list[float] = []
 
     def allow(self, now: float | None = None) -> bool:
         """Record a restart if the window has room for one; return whether it had."""
         now = time.monotonic() if now is None else now
-        while self._stamps and now - self._stamps[0] > self._within:
-            self._stamps.popleft()
+        stamps = self._stamps
+        while stamps and now - stamps[0] > self._within:
+            del stamps[0]
         if len(self._stamps) >= self._max:
             return False
         self._stamps.append(now)

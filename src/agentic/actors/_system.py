@@ -291,7 +291,7 @@ class ActorSystem:
         return self._stop_cell(cell, wait=wait, timeout=timeout)
 
     def _stop_cell(self, cell: Cell, *, wait: bool, timeout: float | None = None) -> bool:
-        if cell.finished.is_set() or not cell.accepting:
+        if cell.finished or not cell.accepting:
             if wait and cell.thread is not threading.current_thread():
                 self._join(cell, timeout)
             return False
