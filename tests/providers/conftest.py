@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Reply:
     body: bytes = b""
     chunks: list[bytes] | None = None  # sent with chunked transfer encoding
     drop_after: int | None = None  # close the socket after this many chunks, unfinished
+    delay: float = 0.0  # seconds to wait before answering
 
 
 class FakeAPI:
@@ -59,6 +61,8 @@ class FakeAPI:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 api.requests.append(Recorded("POST", self.path, headers, raw))
                 reply = api.replies.popleft() if api.replies else Reply(500, body=b"no reply")
+                if reply.delay:
+                    time.sleep(reply.delay)
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

@@ -17,6 +17,7 @@ from agentic.providers import (
     ProviderProtocolError,
     ProviderRateLimitError,
     ProviderServerError,
+    ProviderTimeoutError,
     ToolCall,
     ToolSpec,
     collect,
@@ -494,6 +495,15 @@ class TestErrors:
         with pytest.raises(ProviderConnectionError) as info:
             run(go())
         assert info.value.retryable
+
+    def test_slow_server_times_out(self, api):
+        """No answer within the timeout raises a retryable ProviderTimeoutError (a TimeoutError)."""
+        api.reply_json(completion({"role": "assistant", "content": "late"}))
+        api.replies[-1].delay = 0.5
+        with pytest.raises(ProviderTimeoutError) as info:
+            run(complete(api, [ChatMessage.user("hi")], timeout=0.1))
+        assert info.value.retryable
+        assert isinstance(info.value, TimeoutError)
 
     def test_invalid_tool_arguments_are_protocol_error(self, api):
         """Tool arguments that are not a JSON object even after repair raise, retryably."""
