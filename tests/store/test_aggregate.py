@@ -1,0 +1,141 @@
+"""The generic mechanism: any Aggregate, loaded and kept in step by a Repository."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentic.store import (
+    Aggregate,
+    ConcurrencyError,
+    NewRecord,
+    Persisted,
+    Repository,
+    SQLiteEventStore,
+)
+
+
+class Notebook:
+    """A Branch-like aggregate: JSON state, changed by named operations."""
+
+    def __init__(self, stream_id: str) -> None:
+        self._stream_id = stream_id
+        self.entries: dict[str, str] = {}
+        self.log: list[str] = []
+
+    @property
+    def stream_id(self) -> str:
+        return self._stream_id
+
+    def apply(self, record_type: str, payload: dict[str, Any]) -> None:
+        if record_type == "set":
+            self.entries[payload["key"]] = payload["value"]
+        elif record_type == "delete":
+            if payload["key"] not in self.entries:
+                raise KeyError(payload["key"])
+            del self.entries[payload["key"]]
+        elif record_type == "note":
+            self.log.append(payload["text"])
+        else:
+            raise ValueError(record_type)
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {"entries": dict(self.entries), "log": list(self.log)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.entries = dict(state["entries"])
+        self.log = list(state["log"])
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), st.sampled_from("abcd"), st.text(max_size=4)),
+        st.tuples(st.just("delete"), st.sampled_from("abcd"), st.just("")),
+        st.tuples(st.just("note"), st.just(""), st.text(max_size=4)),
+        st.tuples(st.just("snapshot"), st.just(""), st.just("")),
+    ),
+    max_size=30,
+)
+
+
+class TestRepository:
+    def test_protocol(self):
+        """A class with stream_id, apply, snapshot_state and restore is an Aggregate."""
+        assert isinstance(Notebook("n"), Aggregate)
+
+    @given(ops=operations)
+    def test_replay_equals_live(self, tmp_path_factory, ops):
+        """Random operations; replays from scratch and from snapshots equal the live state."""
+        path = tmp_path_factory.mktemp("agg") / "e.db"
+        with SQLiteEventStore(path, durability="off") as store:
+            repo = Repository(store)
+            live = repo.load(Notebook("nb"))
+            for kind, key, value in ops:
+                if kind == "snapshot":
+                    live.snapshot()
+                    continue
+                payload = {"key": key, "value": value, "text": value}
+                try:
+                    live.record(kind, payload)
+                except KeyError:
+                    assert kind == "delete"
+            state = live.aggregate.snapshot_state()
+            assert live.version == store.stream_sequence("nb")
+            for use_snapshot in (False, True):
+                again = repo.load(Notebook("nb"), use_snapshot=use_snapshot)
+                assert again.aggregate.snapshot_state() == state
+                assert again.version == live.version
+
+    def test_refused_change_appends_nothing(self, store):
+        """apply() raising leaves the stream and the aggregate untouched."""
+        live = Repository(store).load(Notebook("nb"))
+        live.record("set", {"key": "a", "value": "1"})
+        with pytest.raises(KeyError):
+            live.record_many(
+                [NewRecord("set", {"key": "b", "value": "2"}), NewRecord("delete", {"key": "z"})]
+            )
+        assert live.aggregate.entries == {"a": "1"}
+        assert store.stream_sequence("nb") == 1
+
+    def test_conflict_reloads_and_raises(self, store):
+        """When another writer got there first, the handle reloads and raises."""
+        repo = Repository(store)
+        mine = repo.load(Notebook("nb"))
+        theirs = repo.load(Notebook("nb"))
+        theirs.record("set", {"key": "a", "value": "theirs"})
+        with pytest.raises(ConcurrencyError):
+            mine.record("set", {"key": "b", "value": "mine"})
+        assert mine.aggregate.entries == {"a": "theirs"}
+        assert mine.version == 1
+        mine.record("set", {"key": "b", "value": "mine"})
+        assert theirs.refresh() == 1
+        assert theirs.aggregate.entries == mine.aggregate.entries
+
+    def test_replay_up_to_position(self, store):
+        """replay(up_to_position) shows the state at that point of the log."""
+        repo = Repository(store, snapshot_every=2)
+        live = repo.load(Notebook("nb"))
+        positions = [
+            live.record("set", {"key": "a", "value": str(n)}).last_position for n in range(6)
+        ]
+        for n, position in enumerate(positions):
+            for use_snapshot in (False, True):
+                past = repo.replay(
+                    Notebook("nb"), up_to_position=position, use_snapshot=use_snapshot
+                )
+                assert past.entries == {"a": str(n)}
+
+    def test_idempotent_record(self, store):
+        """A change re-sent with its idempotency key is not applied twice in the log."""
+        live = Repository(store).load(Notebook("nb"))
+        first = live.record("note", {"text": "x"}, idempotency_key="req-1")
+        assert isinstance(live, Persisted)
+        again = Repository(store).load(Notebook("nb"))
+        assert again.aggregate.log == ["x"]
+        assert first.positions == (1,)
+
+    def test_bad_snapshot_policy(self, store):
+        """snapshot_every must be positive."""
+        with pytest.raises(ValueError, match="snapshot_every"):
+            Repository(store, snapshot_every=0)
