@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+from agentic.errors import ElementExistsError
 from agentic.execution._call import Call
 from agentic.execution._chain import Chain
 from agentic.execution._errors import ExecutionError, ExecutorClosedError, TargetNotFoundError
@@ -61,6 +62,7 @@ class Executor:
         """The composed chain."""
         self._events: Pile[Event] = Pile(item_type=Event, name=name)
         self._tasks: dict[UUID, asyncio.Task[Event]] = {}
+        self._started: set[UUID] = set()
         self._closed = False
 
     # -- reading ------------------------------------------------------------------
@@ -129,6 +131,9 @@ class Executor:
         except RuntimeError:
             msg = "Executor.start_soon() needs a running asyncio loop (call it from a coroutine)"
             raise ExecutionError(msg) from None
+        if event.id in self._events:
+            msg = f"{event.type_name} {event.id} was already submitted to this executor"
+            raise ElementExistsError(msg, key=event.id)
         self._events.include(event)
         if isinstance(event, Call) and not event.is_bound:
             self._bind(event)
@@ -165,9 +170,17 @@ class Executor:
             True if a cancellation was requested, False if the Event is unknown or
             already finished.
         """
-        task = self._tasks.get(to_id(event_id))
+        key = to_id(event_id)
+        task = self._tasks.get(key)
         if task is None or task.done():
             return False
+        if key not in self._started:
+            # The task has not run yet: cancelling it would leave its awaiters a
+            # CancelledError instead of the Event. End the Event; the task returns it.
+            event = self._events.get(key)
+            if event is not None and event.status is EventStatus.PENDING:
+                event.cancel(reason)
+                return True
         return task.cancel(reason)
 
     async def drain(self) -> None:
@@ -216,6 +229,9 @@ class Executor:
             call.bind(None, TargetNotFoundError(msg, name=call.target))
 
     async def _run(self, event: Event) -> Event:
+        self._started.add(event.id)
+        if event.status.is_terminal:
+            return event  # cancelled before it started
         try:
             return await self.chain(event)
         except asyncio.CancelledError:
@@ -223,9 +239,10 @@ class Executor:
 
     def _finished(self, event: Event, _task: asyncio.Task[Event]) -> None:
         self._tasks.pop(event.id, None)
+        self._started.discard(event.id)
         if not event.status.is_terminal:
             event.cancel("cancelled before it started")  # the task never ran
 
     def _cancel_all(self, reason: str) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel(reason)
+        for key in list(self._tasks):
+            self.cancel(key, reason)

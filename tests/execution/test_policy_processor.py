@@ -1,0 +1,73 @@
+"""Tests for PolicyProcessor: denials end the Event before the target."""
+
+from __future__ import annotations
+
+from tests.execution.helpers import Probe, call, run
+
+from agentic.execution import (
+    Executor,
+    FunctionTarget,
+    Policy,
+    PolicyProcessor,
+    Rule,
+    TargetMap,
+)
+from agentic.primitives import EventStatus
+
+
+def deny_secret() -> Policy:
+    return Policy(rules=[Rule(name="no-secrets", effect="deny", targets=["secret_*"])])
+
+
+class TestPolicyProcessor:
+    def test_denied_event_never_reaches_the_target(self):
+        """A denied Call ends denied with the rule's name, and its target is never invoked."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), [PolicyProcessor(deny_secret())])
+            return await ex.submit(call("secret_op", tag="s"))
+
+        event = run(main())
+        assert event.status is EventStatus.DENIED
+        assert event.execution.reason == "denied by policy rule 'no-secrets'"
+        assert probe.reached == []
+        assert event.execution.attempts == []
+        assert event.metadata["decisions"] == [
+            {"by": "policy", "decision": "deny", "reason": "denied by policy rule 'no-secrets'"}
+        ]
+
+    def test_allowed_event_runs_and_the_decision_is_noted(self):
+        """An allowed Call runs; the allowing rule is noted on the Event."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), [PolicyProcessor(deny_secret())])
+            return await ex.submit(call("ok", tag="fine"))
+
+        event = run(main())
+        assert event.status is EventStatus.COMPLETED
+        assert probe.reached == ["fine"]
+        assert event.metadata["decisions"][0]["decision"] == "allow"
+
+    def test_guarded_target_needs_a_naming_rule(self):
+        """A guarded target is denied by the default policy and allowed by a naming rule."""
+        calls = []
+
+        async def handler(arguments):
+            calls.append(arguments)
+            return "ran"
+
+        resolver = TargetMap([FunctionTarget("danger", handler, guarded=True)])
+
+        async def main(policy):
+            ex = Executor(resolver, [PolicyProcessor(policy)])
+            return await ex.submit(call("danger"))
+
+        denied = run(main(Policy()))
+        assert denied.status is EventStatus.DENIED
+        assert "guarded" in (denied.execution.reason or "")
+        assert calls == []
+        allowed = run(main(Policy(rules=[Rule(effect="allow", targets=["danger"])])))
+        assert allowed.status is EventStatus.COMPLETED
+        assert len(calls) == 1
