@@ -234,6 +234,21 @@ class TestRequestBody:
             "stop_sequences": ["###"],
         }
 
+    def test_empty_messages_are_dropped_and_same_roles_merged(self, api):
+        """An empty assistant turn is left out; the user turns around it merge into one."""
+        api.reply_json(message([{"type": "text", "text": "ok"}]))
+        run(
+            complete(
+                api, [ChatMessage.user("a"), ChatMessage.assistant(None), ChatMessage.user("b")]
+            )
+        )
+        assert api.requests[0].body["messages"] == [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+            }
+        ]
+
     def test_headers(self, api):
         """x-api-key and anthropic-version headers are sent; no Authorization header."""
         api.reply_json(message([{"type": "text", "text": "ok"}]))

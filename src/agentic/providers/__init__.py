@@ -49,9 +49,10 @@ from agentic.providers._models import (
     ToolSpec,
     Usage,
 )
-from agentic.providers._offline import OfflineProvider, ScriptedCall, ScriptedReply, ToolRule
+from agentic.providers._offline import OfflineProvider
 from agentic.providers._openai import OpenAICompatibleProvider
 from agentic.providers._protocol import Provider, collect
+from agentic.providers._script import ScriptedCall, ScriptedReply, ToolRule
 from agentic.providers._structured import parse_json, parse_model
 from agentic.providers._structured_call import complete_model, repair_message, schema_instruction
 from agentic.providers._tokens import count_message_tokens, count_tokens

@@ -74,7 +74,8 @@ def messages_to_wire(messages: Sequence[ChatMessage]) -> tuple[str | None, list[
     """Split off the system prompt and turn the rest into Anthropic messages.
 
     Tool results become `tool_result` blocks of a user message; consecutive messages
-    of the same Anthropic role are merged, so all results of one turn travel together.
+    of the same Anthropic role are merged, so all results of one turn travel together;
+    messages with neither text nor tool calls are left out (the API rejects them).
     """
     system = [m.content for m in messages if m.role == "system" and m.content]
     wire: list[dict[str, Any]] = []
@@ -83,6 +84,8 @@ def messages_to_wire(messages: Sequence[ChatMessage]) -> tuple[str | None, list[
             continue
         role = "assistant" if message.role == "assistant" else "user"
         blocks = _blocks(message)
+        if not blocks:
+            continue  # the API rejects empty content; an empty turn carries nothing
         if wire and wire[-1]["role"] == role:
             previous = wire[-1]["content"]
             if isinstance(previous, str):

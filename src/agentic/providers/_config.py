@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from agentic.errors import ConfigurationError
 from agentic.providers._anthropic import AnthropicProvider
 from agentic.providers._models import Capabilities, Pricing
-from agentic.providers._offline import OfflineProvider, ToolRule
+from agentic.providers._offline import OfflineProvider
 from agentic.providers._openai import OpenAICompatibleProvider
 from agentic.providers._protocol import Provider
+from agentic.providers._script import ToolRule
 
 __all__ = [
     "DEFAULT_PROVIDER",

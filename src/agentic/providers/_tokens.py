@@ -21,8 +21,8 @@ def count_tokens(text: str) -> int:
     word keeps the estimate stable under re-chunking of whitespace.
 
     Example:
-        >>> count_tokens("hello wonderful world")
-        6
+        >>> count_tokens("hello wonderful world")  # 2 + 3 + 2
+        7
     """
     return sum((len(word) + 3) // 4 for word in text.split())
 
