@@ -28,6 +28,8 @@ class Executor:
       the chain).
     * Every Event ends terminal: completed, failed, denied, skipped or cancelled.
       Nothing raises out of a run except the submitting caller's own cancellation.
+    * An Event cancelled before it reached the chain is shown to each processor
+      that has a `record(event)` method (the audit), so it is logged too.
 
     The executor creates nothing loop-bound until its first Event, and then uses
     the running loop: build it on any thread, use it on one loop thread at a time
@@ -230,8 +232,9 @@ class Executor:
 
     async def _run(self, event: Event) -> Event:
         self._started.add(event.id)
-        if event.status.is_terminal:
-            return event  # cancelled before it started
+        if event.status.is_terminal:  # cancelled before it started
+            self._bypassed(event)
+            return event
         try:
             return await self.chain(event)
         except asyncio.CancelledError:
@@ -242,6 +245,15 @@ class Executor:
         self._started.discard(event.id)
         if not event.status.is_terminal:
             event.cancel("cancelled before it started")  # the task never ran
+            self._bypassed(event)
+
+    def _bypassed(self, event: Event) -> None:
+        # An Event that ended without passing the chain is still shown to every
+        # processor that records finished Events (the audit), so none goes unlogged.
+        for processor in self.chain.processors:
+            record = getattr(processor, "record", None)
+            if callable(record):
+                record(event)
 
     def _cancel_all(self, reason: str) -> None:
         for key in list(self._tasks):
