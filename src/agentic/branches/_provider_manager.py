@@ -1,0 +1,140 @@
+"""ProviderManager: the named model providers a Branch may call, and its default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agentic.branches._errors import BranchError
+from agentic.execution import ArgumentValidationError, TargetNotFoundError
+from agentic.providers import (
+    ChatMessage,
+    ChatResponse,
+    CompletionParams,
+    OfflineProvider,
+    Provider,
+    ToolSpec,
+)
+
+__all__ = ["PROVIDER_PREFIX", "ProviderManager", "ProviderTarget"]
+
+PROVIDER_PREFIX = "provider:"
+"""Provider calls target `"provider:<name>"`, so policies and rate limits key on it."""
+
+
+class ProviderTarget:
+    """An execution Target that completes a conversation with one provider.
+
+    Arguments: `messages` (ChatMessage documents), optional `tools` (ToolSpec
+    documents) and `params` (CompletionParams). The result is the ChatResponse
+    as JSON-compatible data.
+    """
+
+    def __init__(self, provider: Provider) -> None:
+        """Wrap `provider`."""
+        self.provider = provider
+        """The wrapped provider."""
+
+    @property
+    def name(self) -> str:
+        """The target name: `provider:<provider name>`."""
+        return PROVIDER_PREFIX + self.provider.name
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Parse the conversation, tools and parameters.
+
+        Raises:
+            ArgumentValidationError: A message, tool or parameter is malformed.
+        """
+        from pydantic import ValidationError  # noqa: PLC0415 - only on this path
+
+        unknown = set(arguments) - {"messages", "tools", "params"}
+        if unknown:
+            msg = f"{self.name}: unexpected arguments {sorted(unknown)}"
+            raise ArgumentValidationError(msg, target=self.name)
+        try:
+            messages = [ChatMessage.model_validate(m) for m in arguments.get("messages", [])]
+            tools = [ToolSpec.model_validate(t) for t in arguments.get("tools") or []]
+            params = CompletionParams.model_validate(arguments.get("params") or {})
+        except ValidationError as exc:
+            msg = f"{self.name}: invalid arguments: {exc.errors(include_url=False)[0]['msg']}"
+            raise ArgumentValidationError(msg, target=self.name) from exc
+        if not messages:
+            msg = f"{self.name}: a conversation needs at least one message"
+            raise ArgumentValidationError(msg, target=self.name)
+        return {"messages": messages, "tools": tools, "params": params}
+
+    async def invoke(self, arguments: dict[str, Any]) -> Any:
+        """Complete the conversation; return the response as JSON-compatible data."""
+        response: ChatResponse = await self.provider.complete(
+            arguments["messages"], arguments["tools"] or None, arguments["params"]
+        )
+        return response.model_dump(mode="json")
+
+
+class ProviderManager:
+    """Named providers and the default one; the offline provider when none is given."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider] | Sequence[Provider] | None = None,
+        default: str | None = None,
+    ) -> None:
+        """Create a manager.
+
+        Args:
+            providers: Providers by name (or a list, named by their `name`).
+            default: The default provider's name (the first one by default).
+
+        Raises:
+            BranchError: `default` names no provider.
+        """
+        if providers is None or not providers:
+            providers = [OfflineProvider()]
+        items = (
+            list(providers.items())
+            if isinstance(providers, Mapping)
+            else [(p.name, p) for p in providers]
+        )
+        self._targets: dict[str, ProviderTarget] = {name: ProviderTarget(p) for name, p in items}
+        self.default = default or items[0][0]
+        """The name of the provider used when none is named."""
+        if self.default not in self._targets:
+            msg = f"default provider {self.default!r} is not one of {sorted(self._targets)}"
+            raise BranchError(msg)
+
+    def names(self) -> list[str]:
+        """Return the providers' names."""
+        return list(self._targets)
+
+    def get(self, name: str | None = None) -> Provider:
+        """Return the provider called `name` (the default if None).
+
+        Raises:
+            BranchError: No provider has that name.
+        """
+        return self._target(name or self.default).provider
+
+    def target_name(self, name: str | None = None) -> str:
+        """Return the execution target name of a provider (checking it exists)."""
+        return self._target(name or self.default).name
+
+    def resolve(self, target: str) -> ProviderTarget:
+        """Return the Target for `provider:<name>`.
+
+        Raises:
+            TargetNotFoundError: No such provider.
+        """
+        name = target.removeprefix(PROVIDER_PREFIX)
+        found = self._targets.get(name)
+        if found is None:
+            msg = f"no provider named {name!r} (known: {sorted(self._targets)})"
+            raise TargetNotFoundError(msg, name=target)
+        return found
+
+    def _target(self, name: str) -> ProviderTarget:
+        found = self._targets.get(name)
+        if found is None:
+            msg = f"no provider named {name!r} (known: {sorted(self._targets)})"
+            raise BranchError(msg)
+        return found
