@@ -1,0 +1,405 @@
+"""WorkflowRunner: run a workflow's steps as Events, in dependency order, in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from agentic.actors import ActorSystem
+from agentic.branches import BranchRef, spawn_branch
+from agentic.execution import (
+    ArgumentValidationError,
+    Call,
+    Executor,
+    Policy,
+    Target,
+    TargetNotFoundError,
+    default_chain,
+)
+from agentic.kernel._errors import WorkflowError
+from agentic.kernel._workflow import ChatStep, ToolStep, Workflow
+from agentic.primitives import Event, EventStatus, Log, Pile, Progression
+from agentic.providers import Provider
+from agentic.store import EventStore, NewRecord
+from agentic.tools import Tool, ToolRegistry
+
+__all__ = ["BRANCH_PREFIX", "RunReport", "StepReport", "StepUpdate", "WorkflowRunner"]
+
+BRANCH_PREFIX = "branch:"
+"""Chat steps are Calls to `branch:<name>`."""
+
+_CITE = re.compile(r"\$\{steps\.([A-Za-z_][A-Za-z0-9_.-]*)\.result\}")
+
+
+class StepReport(BaseModel):
+    """How one step ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    """The step's id."""
+    kind: Literal["tool", "chat"]
+    """Tool call or chat."""
+    target: str
+    """The tool name, or `branch:<name>`."""
+    status: EventStatus
+    """Its terminal status."""
+    duration: float | None
+    """Seconds it ran."""
+    result: Any = None
+    """What it returned (completed steps)."""
+    error: str | None = None
+    """Why it failed, was denied or skipped."""
+    event_id: str
+    """The id of the step's Event."""
+
+
+class RunReport(BaseModel):
+    """How a workflow run ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    """The run's id (its stream in the event store is `run-<id>`)."""
+    workflow: str
+    """The workflow's name."""
+    status: Literal["completed", "failed"]
+    """Completed when every step completed."""
+    started_at: datetime
+    """When the run began (UTC)."""
+    duration: float
+    """Seconds from start to end."""
+    steps: list[StepReport]
+    """Every step, in declared order."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every step completed."""
+        return self.status == "completed"
+
+
+class StepUpdate(BaseModel):
+    """A progress notice: a step started or finished."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    """The step's id."""
+    phase: Literal["started", "finished"]
+    """What happened."""
+    status: EventStatus
+    """The step's status now."""
+    done: int
+    """How many steps have finished."""
+    total: int
+    """How many steps there are."""
+
+
+class _ChatTarget:
+    """A Target that sends a message to a Branch and returns its answer."""
+
+    def __init__(self, name: str, branch: BranchRef, max_steps: int) -> None:
+        self.name = BRANCH_PREFIX + name
+        self.branch = branch
+        self._max_steps = max_steps
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        message = arguments.get("message")
+        if not isinstance(message, str) or not message:
+            msg = f"{self.name}: 'message' must be a non-empty string"
+            raise ArgumentValidationError(msg, target=self.name)
+        return {"message": message}
+
+    async def invoke(self, arguments: dict[str, Any]) -> Any:
+        result = await self.branch.achat(arguments["message"], max_steps=self._max_steps)
+        return {
+            "reply": result.content,
+            "steps": result.steps,
+            "tool_calls": result.tool_calls,
+            "stopped": result.stopped,
+        }
+
+
+class _Resolver:
+    def __init__(self, tools: ToolRegistry, chats: Mapping[str, _ChatTarget]) -> None:
+        self._tools = tools
+        self._chats = chats
+
+    def resolve(self, name: str) -> Target:
+        if name.startswith(BRANCH_PREFIX):
+            found = self._chats.get(name.removeprefix(BRANCH_PREFIX))
+            if found is None:
+                msg = f"no branch {name.removeprefix(BRANCH_PREFIX)!r} in this run"
+                raise TargetNotFoundError(msg, name=name)
+            return found
+        return self._tools.resolve(name)
+
+
+class WorkflowRunner:
+    """Runs workflows: every step is a Call through one Executor's processor chain.
+
+    * Steps run in dependency order; steps whose dependencies are met run at once, up
+      to the workflow's `max_parallel`. The declared order is kept as a Progression
+      (reports list steps in it).
+    * A step whose dependency did not complete is **skipped**, with the reason.
+    * A string argument (or chat message) may cite a dependency's result as
+      `${steps.<id>.result}`; the runner checks every citation names a step the
+      citing step depends on, before anything runs.
+    * Chat steps go to Branches spawned for the run (one per branch name), whose own
+      chains call the providers.
+    * With a store, the run is recorded in stream `run-<id>`: `run.started` (the
+      workflow), `step.finished` (each step's Event), `run.finished` (the report).
+
+    Args:
+        system: The actor system that hosts the run's Branches (and whose loop runs
+            the executor).
+        tools: Tools (or typed callables) steps may call.
+        providers: Providers for chat steps (the offline provider by default).
+        policy: The policy gate (default: allow every unguarded tool).
+        store: Where to record runs (None: not recorded).
+        timeout: Seconds per attempt of a step.
+        on_update: Called (from the runtime's loop thread) when a step starts or ends.
+    """
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        *,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        providers: Mapping[str, Provider] | Sequence[Provider] | None = None,
+        policy: Policy | None = None,
+        store: EventStore | None = None,
+        timeout: float | None = 60.0,
+        on_update: Callable[[StepUpdate], None] | None = None,
+    ) -> None:
+        self.system = system
+        self.tools = ToolRegistry()
+        for item in tools:
+            self.tools.register(item)
+        self.providers = providers
+        self.policy = policy
+        self.store = store
+        self.timeout = timeout
+        self.on_update = on_update
+        self.logs: Pile[Log] = Pile(item_type=Log, name="workflow audit")
+        """The audit Logs of every step run so far."""
+
+    # -- checking -----------------------------------------------------------------------
+
+    def check(self, workflow: Workflow) -> list[list[str]]:
+        """Check that the workflow can run here; return its waves.
+
+        Raises:
+            WorkflowError: A step names an unknown tool, cites a result it does not
+                depend on, or the plan is invalid (see `Workflow.waves`).
+        """
+        waves = workflow.waves()
+        for step in workflow.steps:
+            if isinstance(step, ToolStep) and step.tool not in self.tools:
+                known = ", ".join(self.tools.names()) or "none"
+                msg = f"step {step.id!r} calls unknown tool {step.tool!r} (known: {known})"
+                raise WorkflowError(msg, step=step.id)
+            for cited in _citations(step):
+                if cited not in step.depends_on:
+                    msg = (
+                        f"step {step.id!r} cites the result of {cited!r} but does not depend on it"
+                    )
+                    raise WorkflowError(msg, step=step.id)
+        return waves
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(
+        self, workflow: Workflow, *, run_id: str | None = None, timeout: float | None = None
+    ) -> RunReport:
+        """Run `workflow` to the end and return its report (blocks the calling thread).
+
+        Raises:
+            WorkflowError: The workflow cannot run here (nothing has run).
+        """
+        self.check(workflow)
+        future = self.system.run_coroutine(self.arun(workflow, run_id=run_id))
+        return future.result(timeout=timeout)
+
+    async def arun(self, workflow: Workflow, *, run_id: str | None = None) -> RunReport:
+        """Run `workflow` on the current loop (the runtime's, via `run`)."""
+        self.check(workflow)
+        run = run_id or uuid4().hex[:12]
+        order = Progression((uuid4() for _ in workflow.steps), name=f"run {run}")
+        events = {
+            step.id: self._event(step, workflow, run, key)
+            for step, key in zip(workflow.steps, order, strict=True)
+        }
+        branches = await self._branches(workflow, run)
+        chain = default_chain(timeout=self.timeout, policy=self.policy, logs=self.logs, attempts=2)
+        executor = Executor(_Resolver(self.tools, branches), chain, name=f"run {run}")
+        started_at, clock = datetime.now(UTC), time.perf_counter()
+        self._record(
+            run, "run.started", {"workflow": workflow.model_dump(mode="json"), "run_id": run}
+        )
+        finished: dict[str, asyncio.Event] = {step.id: asyncio.Event() for step in workflow.steps}
+        results: dict[str, Event] = {}
+        slots = asyncio.Semaphore(workflow.max_parallel)
+        total, done = len(workflow.steps), 0
+
+        async def run_step(step: ToolStep | ChatStep) -> None:
+            nonlocal done
+            for need in step.depends_on:
+                await finished[need].wait()
+            event = events[step.id]
+            failed = [n for n in step.depends_on if results[n].status is not EventStatus.COMPLETED]
+            if failed:
+                event.skip(
+                    f"dependency {failed[0]!r} did not complete ({results[failed[0]].status})"
+                )
+            else:
+                _fill(event, results)
+                async with slots:
+                    self._notify(step.id, "started", EventStatus.PROCESSING, done, total)
+                    await executor.submit(event)
+            results[step.id] = event
+            done += 1
+            self._record(run, "step.finished", {"step": step.id, "event": event.to_dict()})
+            self._notify(step.id, "finished", event.status, done, total)
+            finished[step.id].set()
+
+        try:
+            await asyncio.gather(*(run_step(step) for step in workflow.steps))
+        finally:
+            await executor.stop(cancel_pending=True)
+            for target in branches.values():
+                target.branch.stop()
+        reports = [_report(step, results[step.id]) for step in workflow.steps]
+        report = RunReport(
+            run_id=run,
+            workflow=workflow.name,
+            status="completed"
+            if all(r.status is EventStatus.COMPLETED for r in reports)
+            else "failed",
+            started_at=started_at,
+            duration=time.perf_counter() - clock,
+            steps=reports,
+        )
+        self._record(run, "run.finished", report.model_dump(mode="json"))
+        return report
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _event(self, step: ToolStep | ChatStep, workflow: Workflow, run: str, key: UUID) -> Call:
+        caller = f"workflow:{workflow.name}"
+        meta = {"run_id": run, "step": step.id}
+        if isinstance(step, ToolStep):
+            return Call(
+                id=key,
+                target=step.tool,
+                arguments=dict(step.args),
+                caller=caller,
+                kind="tool",
+                metadata=meta,
+            )
+        return Call(
+            id=key,
+            target=BRANCH_PREFIX + step.branch,
+            arguments={"message": step.message},
+            caller=caller,
+            kind="chat",
+            metadata=meta,
+        )
+
+    async def _branches(self, workflow: Workflow, run: str) -> dict[str, _ChatTarget]:
+        chats: dict[str, _ChatTarget] = {}
+        for step in workflow.steps:
+            if isinstance(step, ChatStep) and step.branch not in chats:
+                ref = spawn_branch(
+                    self.system,
+                    f"{step.branch}-{run}",
+                    tools=list(self.tools),
+                    providers=self.providers,
+                    policy=self.policy,
+                )
+                if step.system:
+                    from agentic.branches import SystemMessage  # noqa: PLC0415
+
+                    await ref.aadd_message(SystemMessage(content=step.system))
+                chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
+        return chats
+
+    def _notify(
+        self,
+        step: str,
+        phase: Literal["started", "finished"],
+        status: EventStatus,
+        done: int,
+        total: int,
+    ) -> None:
+        if self.on_update is not None:
+            self.on_update(
+                StepUpdate(step=step, phase=phase, status=status, done=done, total=total)
+            )
+
+    def _record(self, run: str, kind: str, payload: dict[str, Any]) -> None:
+        if self.store is not None:
+            self.store.append(f"run-{run}", [NewRecord(kind, payload, correlation_id=run)])
+
+
+def _citations(step: ToolStep | ChatStep) -> list[str]:
+    texts = [step.message] if isinstance(step, ChatStep) else _strings(step.args)
+    return [m.group(1) for text in texts for m in _CITE.finditer(text)]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) >= {"reply", "stopped"}:
+        return str(value["reply"])  # a chat step's result cites as its reply
+    return orjson.dumps(value).decode()
+
+
+def _substitute(value: Any, results: Mapping[str, Event]) -> Any:
+    if isinstance(value, str):
+        return _CITE.sub(lambda m: _text(results[m.group(1)].execution.response), value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, results) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, results) for v in value]
+    return value
+
+
+def _fill(event: Call, results: Mapping[str, Event]) -> None:
+    # Dependencies are complete here, so every citation has a response.
+    event.arguments = _substitute(event.arguments, results)
+
+
+def _report(step: ToolStep | ChatStep, event: Event) -> StepReport:
+    execution = event.execution
+    error = None
+    if event.status is not EventStatus.COMPLETED:
+        error = execution.error.message if execution.error else execution.reason
+    return StepReport(
+        id=step.id,
+        kind="tool" if isinstance(step, ToolStep) else "chat",
+        target=event.target if isinstance(event, Call) else step.id,
+        status=event.status,
+        duration=execution.duration,
+        result=execution.response,
+        error=error,
+        event_id=str(event.id),
+    )
