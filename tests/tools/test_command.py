@@ -1,0 +1,128 @@
+"""Tests for run_command: no shell, a timeout, an output cap, and a policy gate."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from agentic.execution import Call, Executor, Policy, Rule, default_chain
+from agentic.primitives import EventStatus
+from agentic.tools import CommandTimeoutError, ToolError, ToolRegistry, command_tool
+
+ALLOW = Policy(rules=[Rule(name="ops may run commands", effect="allow", targets=["run_command"])])
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def invoke(tool, **arguments):
+    return run(tool.invoke(tool.validate(arguments)))
+
+
+class TestRunCommand:
+    def test_arguments_are_not_interpreted_by_a_shell(self, tmp_path):
+        """Shell syntax in an argument is passed through literally."""
+        out = invoke(command_tool(tmp_path), argv=["echo", "$HOME; rm -rf / `id`"])
+        assert out["exit_code"] == 0
+        assert out["stdout"] == "$HOME; rm -rf / `id`\n"
+        assert out["truncated"] is False
+
+    def test_runs_in_the_working_directory(self, tmp_path):
+        """The command runs in the configured directory."""
+        out = invoke(
+            command_tool(tmp_path), argv=[sys.executable, "-c", "import os; print(os.getcwd())"]
+        )
+        assert out["stdout"].strip() == str(tmp_path)
+
+    def test_exit_code_and_stderr(self, tmp_path):
+        """A failing command reports its exit code and stderr (it is not an error)."""
+        out = invoke(
+            command_tool(tmp_path),
+            argv=[sys.executable, "-c", "import sys; sys.stderr.write('bad'); sys.exit(3)"],
+        )
+        assert (out["exit_code"], out["stderr"]) == (3, "bad")
+
+    def test_timeout_kills_the_command(self, tmp_path):
+        """A command past its timeout is killed and reported as a timeout."""
+        with pytest.raises(CommandTimeoutError, match=r"longer than 0\.2s"):
+            invoke(command_tool(tmp_path, timeout=5), argv=["sleep", "10"], timeout_seconds=0.2)
+
+    def test_output_flood_is_capped_and_killed(self, tmp_path):
+        """Output beyond the cap is cut, the command killed, and truncated is set."""
+        out = invoke(command_tool(tmp_path, max_output_bytes=1000), argv=["yes"])
+        assert out["truncated"] is True
+        assert len(out["stdout"]) == 1000
+        assert out["exit_code"] != 0
+
+    def test_missing_program(self, tmp_path):
+        """An unknown program fails with a ToolError naming it."""
+        with pytest.raises(ToolError, match="cannot run 'no-such-program-xyz'"):
+            invoke(command_tool(tmp_path), argv=["no-such-program-xyz"])
+
+    def test_empty_argv(self, tmp_path):
+        """An empty argv is refused."""
+        with pytest.raises(ToolError, match="non-empty argv"):
+            invoke(command_tool(tmp_path), argv=[])
+
+    def test_argv_must_be_a_list_of_strings(self, tmp_path):
+        """A command line string is not an argv."""
+        tool = command_tool(tmp_path)
+        with pytest.raises(Exception, match="argv: Input should be a valid list"):
+            tool.validate({"argv": "rm -rf /"})
+
+
+class TestPolicyGate:
+    def test_disabled_unless_a_policy_names_it(self, tmp_path):
+        """The default chain denies run_command; a rule naming it allows it."""
+        registry = ToolRegistry([command_tool(tmp_path)])
+
+        async def main(policy):
+            ex = Executor(registry, default_chain(policy=policy))
+            return await ex.submit(Call(target="run_command", arguments={"argv": ["echo", "hi"]}))
+
+        denied = run(main(None))
+        assert denied.status is EventStatus.DENIED
+        assert "guarded" in (denied.execution.reason or "")
+        wildcard = run(main(Policy(rules=[Rule(effect="allow", targets=["*"])])))
+        assert wildcard.status is EventStatus.DENIED
+        allowed = run(main(ALLOW))
+        assert allowed.status is EventStatus.COMPLETED
+        assert allowed.execution.response["stdout"] == "hi\n"
+
+    def test_chain_timeout_cancels_and_kills(self, tmp_path):
+        """When the chain's timeout cancels run_command, the process is killed."""
+        marker = tmp_path / "done"
+        registry = ToolRegistry([command_tool(tmp_path, timeout=30)])
+        script = (
+            f"import time, pathlib; time.sleep(1.0); pathlib.Path({str(marker)!r}).write_text('x')"
+        )
+
+        async def main():
+            ex = Executor(registry, default_chain(policy=ALLOW, timeout=0.2))
+            event = await ex.submit(
+                Call(target="run_command", arguments={"argv": [sys.executable, "-c", script]})
+            )
+            await asyncio.sleep(1.3)
+            return event
+
+        event = run(main())
+        assert event.status is EventStatus.FAILED
+        assert event.execution.error.type == "agentic.execution.InvocationTimeoutError"  # type: ignore[union-attr]
+        assert not marker.exists()
+
+    def test_executor_keeps_serving_after_a_flood(self, tmp_path):
+        """After a flooding command, the executor still runs the next Call."""
+        registry = ToolRegistry([command_tool(tmp_path, max_output_bytes=100)])
+
+        async def main():
+            ex = Executor(registry, default_chain(policy=ALLOW))
+            flood = await ex.submit(Call(target="run_command", arguments={"argv": ["yes"]}))
+            after = await ex.submit(Call(target="run_command", arguments={"argv": ["echo", "ok"]}))
+            return flood, after
+
+        flood, after = run(main())
+        assert flood.execution.response["truncated"] is True
+        assert after.execution.response["stdout"] == "ok\n"

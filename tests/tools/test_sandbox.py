@@ -1,0 +1,222 @@
+"""Tests for the sandbox and the file tools: nothing leaves the root."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentic.execution import Call, Executor, default_chain
+from agentic.primitives import EventStatus
+from agentic.tools import MAX_PATH_BYTES, PathDeniedError, Sandbox, ToolRegistry, file_tools
+
+
+@pytest.fixture
+def layout(tmp_path):
+    """root/ with a file and a dir; a sibling root_evil/ and an outside secret."""
+    root = tmp_path / "root"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "note.txt").write_text("inside")
+    (root / "top.txt").write_text("top")
+    evil = tmp_path / "root_evil"
+    evil.mkdir()
+    (evil / "secret.txt").write_text("SECRET")
+    (tmp_path / "secret.txt").write_text("SECRET")
+    return root
+
+
+def tools(root):
+    return {t.name: t.func for t in file_tools(root)}
+
+
+class TestPathRules:
+    @pytest.mark.parametrize(
+        ("path", "fragment"),
+        [
+            ("../secret.txt", "contains '..'"),
+            ("../root_evil/secret.txt", "contains '..'"),
+            ("docs/../../secret.txt", "contains '..'"),
+            ("/etc/passwd", "is absolute"),
+            ("\\etc\\passwd", "is absolute"),
+            ("docs/\x00note.txt", "NUL byte"),
+            ("a/" * (MAX_PATH_BYTES // 2 + 1), "longer than"),
+            ("x" * 300, "longer than 255"),
+        ],
+    )
+    def test_escapes_are_denied(self, layout, path, fragment):
+        """Traversal, absolute, NUL and over-long paths are refused with a reason."""
+        read = tools(layout)["read_file"]
+        with pytest.raises(PathDeniedError, match=fragment):
+            read(path)
+
+    def test_sibling_prefix_absolute_path_is_denied(self, layout):
+        """An absolute path into a sibling that shares the root's prefix is refused."""
+        read = tools(layout)["read_file"]
+        with pytest.raises(PathDeniedError):
+            read(str(layout) + "_evil/secret.txt")
+
+    def test_symlink_out_of_the_root_is_denied(self, layout, tmp_path):
+        """A symlink inside the root pointing outside is never followed."""
+        (layout / "link.txt").symlink_to(tmp_path / "secret.txt")
+        (layout / "linkdir").symlink_to(tmp_path / "root_evil")
+        t = tools(layout)
+        with pytest.raises(PathDeniedError, match="symlink"):
+            t["read_file"]("link.txt")
+        with pytest.raises(PathDeniedError, match="symlink"):
+            t["read_file"]("linkdir/secret.txt")
+        with pytest.raises(PathDeniedError, match="symlink"):
+            t["write_file"]("link.txt", "overwrite")
+        with pytest.raises(PathDeniedError, match="symlink"):
+            t["list_files"]("linkdir")
+        assert (tmp_path / "secret.txt").read_text() == "SECRET"
+
+    def test_dangling_symlink_write_is_denied(self, layout, tmp_path):
+        """Writing through a dangling symlink does not create the target outside."""
+        (layout / "dangling").symlink_to(tmp_path / "created.txt")
+        with pytest.raises(PathDeniedError):
+            tools(layout)["write_file"]("dangling", "x")
+        assert not (tmp_path / "created.txt").exists()
+
+    def test_root_must_be_a_directory(self, tmp_path):
+        """A sandbox root that is not a directory is refused."""
+        with pytest.raises(PathDeniedError, match="not a directory"):
+            Sandbox(tmp_path / "missing")
+
+    @given(st.lists(st.sampled_from(["a", "..", ".", "", "root_evil", "/", "\x00"]), max_size=6))
+    def test_parts_never_contain_dotdot_or_separators(self, pieces):
+        """Any accepted path splits into plain names only."""
+        box = Sandbox(Path.cwd())
+        path = "/".join(pieces)
+        try:
+            parts = box.parts(path)
+        except PathDeniedError:
+            return
+        assert all(p not in ("", ".", "..") and "/" not in p and "\x00" not in p for p in parts)
+
+
+class TestFileTools:
+    def test_read_write_list(self, layout):
+        """The tools read, write (creating dirs on request) and list inside the root."""
+        t = tools(layout)
+        assert t["read_file"]("docs/note.txt") == {
+            "path": "docs/note.txt",
+            "content": "inside",
+            "truncated": False,
+        }
+        assert t["write_file"]("new/deep/file.txt", "hello", create_dirs=True) == {
+            "path": "new/deep/file.txt",
+            "bytes": 5,
+        }
+        assert (layout / "new" / "deep" / "file.txt").read_text() == "hello"
+        t["write_file"]("new/deep/file.txt", " again", append=True)
+        assert t["read_file"]("new/deep/file.txt")["content"] == "hello again"
+        listing = t["list_files"](".")
+        assert listing["entries"] == [
+            {"name": "docs", "type": "dir"},
+            {"name": "new", "type": "dir"},
+            {"name": "top.txt", "type": "file"},
+        ]
+
+    def test_missing_parent_without_create_dirs(self, layout):
+        """Writing into a missing directory fails unless create_dirs is set."""
+        with pytest.raises(FileNotFoundError):
+            tools(layout)["write_file"]("nope/file.txt", "x")
+
+    def test_reading_a_directory_fails(self, layout):
+        """A directory is not a file."""
+        with pytest.raises(IsADirectoryError):
+            tools(layout)["read_file"]("docs")
+
+    def test_limits(self, tmp_path):
+        """Reads are truncated at the cap; oversized writes and long listings are refused or cut."""
+        root = tmp_path / "r"
+        root.mkdir()
+        for i in range(5):
+            (root / f"f{i}").write_text("abcdef")
+        t = {
+            x.name: x.func
+            for x in file_tools(root, max_read_bytes=4, max_write_bytes=3, max_entries=2)
+        }
+        assert t["read_file"]("f0") == {"path": "f0", "content": "abcd", "truncated": True}
+        with pytest.raises(Exception, match="over the limit of 3"):
+            t["write_file"]("g", "toolong")
+        listing = t["list_files"]()
+        assert listing["truncated"] is True
+        assert len(listing["entries"]) == 2
+
+    def test_through_the_executor(self, layout):
+        """Through the default chain, an escape fails the Event with PathDeniedError."""
+        registry = ToolRegistry(file_tools(layout))
+
+        async def main():
+            ex = Executor(registry, default_chain())
+            return (
+                await ex.submit(Call(target="read_file", arguments={"path": "top.txt"})),
+                await ex.submit(
+                    Call(target="read_file", arguments={"path": "../root_evil/secret.txt"})
+                ),
+            )
+
+        ok, bad = asyncio.run(main())
+        assert ok.execution.response["content"] == "top"
+        assert bad.status is EventStatus.FAILED
+        assert bad.execution.error.type == "agentic.tools.PathDeniedError"  # type: ignore[union-attr]
+
+
+class TestSymlinkSwap:
+    def test_swapping_a_symlink_in_never_leaks_outside_content(self, tmp_path):
+        """While a thread keeps swapping a directory and a file for symlinks to outside,
+        reads and writes only ever see the inside files or fail; nothing outside changes."""
+        root = tmp_path / "root"
+        (root / "d").mkdir(parents=True)
+        (root / "d" / "f.txt").write_text("inside")
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / "f.txt").write_text("SECRET")
+        (root / "d_link").symlink_to(outside)  # swapped with the real d
+        (root / "d" / "f_link").symlink_to(outside / "f.txt")  # swapped with the real f.txt
+        t = tools(root)
+        stop = threading.Event()
+
+        def swapper():
+            d, f = root / "d", root / "d" / "f.txt"
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    Path(d).rename(root / "d_real")
+                    Path(root / "d_link").rename(d)
+                    Path(d).rename(root / "d_link")
+                    Path(root / "d_real").rename(d)
+                with contextlib.suppress(OSError):
+                    Path(f).rename(root / "d" / "f_real")
+                    Path(root / "d" / "f_link").rename(f)
+                    Path(f).rename(root / "d" / "f_link")
+                    Path(root / "d" / "f_real").rename(f)
+
+        thread = threading.Thread(target=swapper)
+        thread.start()
+        seen = {"inside": 0, "denied": 0, "missing": 0}
+        try:
+            for i in range(3000):
+                try:
+                    if i % 3 == 0:
+                        t["write_file"]("d/f.txt", "inside")
+                        seen["inside"] += 1
+                    else:
+                        content = t["read_file"]("d/f.txt")["content"]
+                        assert content == "inside", content
+                        seen["inside"] += 1
+                except PathDeniedError:
+                    seen["denied"] += 1
+                except (FileNotFoundError, NotADirectoryError):
+                    seen["missing"] += 1
+        finally:
+            stop.set()
+            thread.join()
+        assert (outside / "f.txt").read_text() == "SECRET"
+        assert sum(seen.values()) == 3000
+        assert seen["inside"] > 0
