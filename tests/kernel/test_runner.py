@@ -1,0 +1,212 @@
+"""WorkflowRunner: steps as Events, dependency order, parallelism, records."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from agentic.actors import ActorSystem
+from agentic.kernel import (
+    StepUpdate,
+    Workflow,
+    WorkflowError,
+    WorkflowRunner,
+    parse_workflow,
+    standard_tools,
+)
+from agentic.primitives import EventStatus
+from agentic.store import SQLiteEventStore
+
+
+@pytest.fixture
+def system():
+    with ActorSystem("test-runner") as system:
+        yield system
+
+
+def wf(text: str) -> Workflow:
+    return parse_workflow(text, fmt="toml")
+
+
+DIAMOND = """
+name = "diamond"
+[[steps]]
+id = "a"
+tool = "echo"
+args = { text = "one two three" }
+[[steps]]
+id = "b"
+tool = "word_count"
+args = { text = "${steps.a.result}" }
+depends_on = ["a"]
+[[steps]]
+id = "c"
+tool = "uppercase"
+args = { text = "${steps.a.result}" }
+depends_on = ["a"]
+[[steps]]
+id = "d"
+tool = "echo"
+args = { text = "${steps.b.result} ${steps.c.result}" }
+depends_on = ["b", "c"]
+"""
+
+
+class TestOrder:
+    def test_results_flow_through_citations(self, system):
+        """A step sees its dependencies' results where it cites them."""
+        report = WorkflowRunner(system, tools=standard_tools()).run(wf(DIAMOND))
+        assert report.ok
+        by_id = {s.id: s for s in report.steps}
+        assert by_id["b"].result == {"words": 3, "lines": 1, "chars": 13}
+        assert by_id["d"].result == '{"words":3,"lines":1,"chars":13} ONE TWO THREE'
+        assert [s.id for s in report.steps] == ["a", "b", "c", "d"]
+
+    def test_dependencies_finish_before_dependents_start(self, system):
+        """Progress shows every dependency finished before its dependent started."""
+        updates: list[StepUpdate] = []
+        runner = WorkflowRunner(system, tools=standard_tools(), on_update=updates.append)
+        runner.run(wf(DIAMOND))
+        seen = [(u.step, u.phase) for u in updates]
+        for dep, step in [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")]:
+            assert seen.index((dep, "finished")) < seen.index((step, "started"))
+        assert updates[-1].done == updates[-1].total == 4
+
+    def test_independent_steps_run_at_once(self, system):
+        """Steps of one wave overlap: each waits at a barrier only all of them can pass."""
+        barrier = threading.Barrier(3, timeout=10)
+
+        async def meet(name: str) -> str:
+            await asyncio.to_thread(barrier.wait)
+            return name
+
+        text = 'name = "w"\n' + "".join(
+            f'[[steps]]\nid = "s{i}"\ntool = "meet"\nargs = {{ name = "s{i}" }}\n' for i in range(3)
+        )
+        report = WorkflowRunner(system, tools=[meet]).run(wf(text), timeout=30)
+        assert report.ok, report
+
+    def test_max_parallel_bounds_concurrency(self, system):
+        """No more than max_parallel steps are in flight."""
+        active = 0
+        peak = 0
+
+        async def work() -> int:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.01)
+            active -= 1
+            return peak
+
+        text = 'name = "w"\nmax_parallel = 2\n' + "".join(
+            f'[[steps]]\nid = "s{i}"\ntool = "work"\n' for i in range(6)
+        )
+        assert WorkflowRunner(system, tools=[work]).run(wf(text)).ok
+        assert peak == 2
+
+
+class TestFailures:
+    def test_failed_dependency_skips_dependents(self, system):
+        """A step whose dependency failed is skipped with the reason; others still run."""
+
+        def boom() -> str:
+            raise RuntimeError("kaput")
+
+        text = """
+name = "f"
+[[steps]]
+id = "bad"
+tool = "boom"
+[[steps]]
+id = "after"
+tool = "echo"
+args = { text = "x" }
+depends_on = ["bad"]
+[[steps]]
+id = "free"
+tool = "echo"
+args = { text = "y" }
+"""
+        report = WorkflowRunner(system, tools=[boom, *standard_tools()]).run(wf(text))
+        by_id = {s.id: s for s in report.steps}
+        assert report.status == "failed"
+        assert by_id["bad"].status is EventStatus.FAILED
+        assert "kaput" in (by_id["bad"].error or "")
+        assert by_id["after"].status is EventStatus.SKIPPED
+        assert by_id["after"].error == "dependency 'bad' did not complete (failed)"
+        assert by_id["free"].status is EventStatus.COMPLETED
+
+    def test_unknown_tool_rejected_before_anything_runs(self, system, tmp_path):
+        """A step naming an unknown tool fails the check; nothing runs or is recorded."""
+        text = 'name = "u"\n[[steps]]\nid = "a"\ntool = "echo"\nargs = {text = "x"}\n[[steps]]\nid = "b"\ntool = "nope"\n'
+        with SQLiteEventStore(tmp_path / "e.db") as store:
+            runner = WorkflowRunner(system, tools=standard_tools(), store=store)
+            with pytest.raises(WorkflowError, match="step 'b' calls unknown tool 'nope'"):
+                runner.run(wf(text))
+            assert store.last_position() == 0
+
+    def test_citation_without_dependency_rejected(self, system):
+        """Citing a step's result without depending on it is an error up front."""
+        text = 'name = "c"\n[[steps]]\nid = "a"\ntool = "echo"\nargs = {text = "x"}\n[[steps]]\nid = "b"\ntool = "echo"\nargs = {text = "${steps.a.result}"}\n'
+        with pytest.raises(
+            WorkflowError, match="cites the result of 'a' but does not depend on it"
+        ):
+            WorkflowRunner(system, tools=standard_tools()).check(wf(text))
+
+    def test_bad_arguments_fail_the_step(self, system):
+        """Arguments the tool's schema rejects fail that step with the validation error."""
+        text = 'name = "v"\n[[steps]]\nid = "a"\ntool = "add"\nargs = {a = "one", b = 2}\n'
+        report = WorkflowRunner(system, tools=standard_tools()).run(wf(text))
+        assert report.steps[0].status is EventStatus.FAILED
+        assert "a" in (report.steps[0].error or "")
+
+
+class TestRecords:
+    def test_run_is_recorded(self, system, tmp_path):
+        """A run leaves run.started, one step.finished per step, and run.finished."""
+        with SQLiteEventStore(tmp_path / "e.db") as store:
+            report = WorkflowRunner(system, tools=standard_tools(), store=store).run(wf(DIAMOND))
+            records = list(store.read(f"run-{report.run_id}"))
+        kinds = [r.type for r in records]
+        assert kinds[0] == "run.started"
+        assert kinds[-1] == "run.finished"
+        assert kinds.count("step.finished") == 4
+        assert records[-1].payload["status"] == "completed"
+        assert {r.payload["step"] for r in records if r.type == "step.finished"} == {
+            "a",
+            "b",
+            "c",
+            "d",
+        }
+
+
+class TestChat:
+    def test_chat_step_answers_through_a_branch(self, system):
+        """A chat step sends its message to a branch and returns the reply."""
+        text = """
+name = "chat"
+[[steps]]
+id = "n"
+tool = "echo"
+args = { text = "forty-two" }
+[[steps]]
+id = "ask"
+branch = "helper"
+system = "Be brief."
+message = "The number is ${steps.n.result}"
+depends_on = ["n"]
+"""
+        report = WorkflowRunner(system, tools=standard_tools()).run(wf(text))
+        assert report.ok
+        result = report.steps[1].result
+        assert "forty-two" in result["reply"]
+        assert result["stopped"] == "answer"
+
+    def test_runner_leaves_no_branch_behind(self, system):
+        """Branches spawned for a run are stopped when it ends."""
+        text = 'name = "c"\n[[steps]]\nid = "x"\nbranch = "b1"\nmessage = "hi"\n'
+        WorkflowRunner(system, tools=standard_tools()).run(wf(text))
+        assert system.names() == []
