@@ -15,14 +15,7 @@ errors become ours in one place (`translate_pykka_error`).
 """
 
 from agentic.actors._actor import Actor, UnhandledMessageError
-from agentic.actors._bus import (
-    BusEvent,
-    EventBus,
-    OverflowPolicy,
-    Subscription,
-    compile_pattern,
-    topic_matches,
-)
+from agentic.actors._bus import BusEvent, EventBus, OverflowPolicy, Subscription
 from agentic.actors._cell import ActorHealth, ActorState
 from agentic.actors._context import ActorContext
 from agentic.actors._errors import (
@@ -45,6 +38,7 @@ from agentic.actors._supervision import (
     SupervisionPolicy,
 )
 from agentic.actors._system import ActorSystem
+from agentic.actors._topics import compile_pattern, topic_matches
 
 __all__ = [
     "Actor",

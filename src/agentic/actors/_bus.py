@@ -18,26 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import threading
 import time
 from collections import deque
 from enum import StrEnum
+from re import Pattern
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from agentic.actors._errors import ActorDeadError, MailboxFullError
+from agentic.actors._topics import compile_pattern
 
 if TYPE_CHECKING:
     from agentic.actors._ref import ActorRef
 
-__all__ = [
-    "BusEvent",
-    "EventBus",
-    "OverflowPolicy",
-    "Subscription",
-    "compile_pattern",
-    "topic_matches",
-]
+__all__ = ["BusEvent", "EventBus", "OverflowPolicy", "Subscription"]
 
 # Above this many distinct topics, the topic -> subscribers cache starts over.
 _CACHE_LIMIT = 4096
@@ -63,50 +57,8 @@ class BusEvent(NamedTuple):
     """What was published (a serializable value)."""
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a topic pattern (`*` one segment, `**` any segments) to a regex.
-
-    The regex fully matches a topic *with a leading dot* (`"." + topic`), which lets
-    `**` stand for zero segments without special cases; prefer
-    [`topic_matches()`][agentic.actors.topic_matches].
-
-    Args:
-        pattern: a dot-separated pattern.
-
-    Returns:
-        The compiled regex.
-
-    Raises:
-        ValueError: if a segment is empty or mixes `*` with other characters.
-    """
-    parts: list[str] = []
-    for segment in pattern.split("."):
-        if segment == "**":
-            parts.append(r"(?:\.[^.]+)*")
-        elif segment == "*":
-            parts.append(r"\.[^.]+")
-        elif not segment or "*" in segment:
-            msg = f"bad topic pattern {pattern!r}: segment {segment!r}"
-            raise ValueError(msg)
-        else:
-            parts.append(r"\." + re.escape(segment))
-    return re.compile("".join(parts))
-
-
-def topic_matches(pattern: str, topic: str) -> bool:
-    """Return whether `topic` matches `pattern` (see the module docs for wildcards).
-
-    Example:
-        >>> topic_matches("branch.*.message", "branch.b1.message")
-        True
-        >>> topic_matches("branch.**", "branch")
-        True
-    """
-    return compile_pattern(pattern).fullmatch("." + topic) is not None
-
-
 class _Subscriber(Protocol):
-    regex: re.Pattern[str]
+    regex: Pattern[str]
 
     def offer(self, event: BusEvent) -> bool: ...
 
