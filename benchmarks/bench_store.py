@@ -35,7 +35,7 @@ class Counter:
     def stream_id(self) -> str:
         return self._stream_id
 
-    def apply(self, record_type: str, payload: dict[str, Any]) -> None:
+    def apply(self, record_type: str, payload: dict[str, Any]) -> None:  # noqa: ARG002
         self.total += payload["n"]
         self.count += 1
 
