@@ -7,6 +7,7 @@ import pytest
 from agentic.actors import (
     Actor,
     ActorDeadError,
+    ActorError,
     ActorExistsError,
     ActorNotFoundError,
     ActorState,
@@ -195,3 +196,44 @@ class TestShutdown:
 
 async def _noop() -> None:
     return None
+
+
+class TestFromInside:
+    def test_shutdown_from_an_actor_is_refused(self, system: ActorSystem) -> None:
+        """An actor cannot shut down its own system (it would wait for itself)."""
+
+        class Shutter(Actor):
+            def receive(self, message: Any) -> Any:
+                self.context.system.shutdown()
+
+        ref = system.spawn(Shutter)
+        with pytest.raises(ActorError, match="cannot shut down from inside"):
+            ref.ask("go")
+
+    def test_actor_stops_another_without_waiting(self, system: ActorSystem) -> None:
+        """stop() from an actor's thread starts the stop and returns at once."""
+        journal: list[str] = []
+        target = system.spawn(Recorder, "target", journal, name="target")
+
+        class Stopper(Actor):
+            def receive(self, message: Any) -> Any:
+                return self.context.system.stop("target")
+
+        assert system.spawn(Stopper).ask("go") is True
+        system.stop(target)  # from the host: waits until it has ended
+        assert journal == ["start target", "stop target"]
+
+    def test_system_default_policy_applies(self) -> None:
+        """ActorSystem(supervision=...) is the default policy of spawned actors."""
+        from agentic.actors import Directive, SupervisionPolicy
+
+        with ActorSystem(supervision=SupervisionPolicy(directive=Directive.STOP)) as system:
+
+            class Fails(Actor):
+                def receive(self, message: Any) -> Any:
+                    raise RuntimeError("x")
+
+            ref = system.spawn(Fails)
+            with pytest.raises(RuntimeError):
+                ref.ask("go")
+            assert not ref.is_alive
