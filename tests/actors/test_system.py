@@ -237,3 +237,37 @@ class TestFromInside:
             with pytest.raises(RuntimeError):
                 ref.ask("go")
             assert not ref.is_alive
+
+
+class TestAsyncHost:
+    def test_stop_and_shutdown_from_an_asyncio_host(self) -> None:
+        """stop_async and shutdown_async let the host loop keep running."""
+        import asyncio
+
+        before = set(threading.enumerate())
+        journal: list[str] = []
+
+        async def main() -> int:
+            system = ActorSystem()
+            ref = system.spawn(Recorder, "a", journal, name="a")
+            system.spawn(Recorder, "b", journal, name="b")
+            assert await ref.ask_async(Note("hello")) is None
+            assert await system.stop_async("a") is True
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0)
+                    ticks += 1
+
+            ticker = asyncio.ensure_future(tick())
+            await system.shutdown_async()
+            ticker.cancel()
+            return ticks
+
+        assert asyncio.run(main()) > 0
+        assert sorted(journal) == ["hello", "start a", "start b", "stop a", "stop b"]
+        assert journal.index("start a") < journal.index("hello") < journal.index("stop a")
+        assert journal.index("stop a") < journal.index("stop b")
+        assert [t for t in threading.enumerate() if t not in before] == []

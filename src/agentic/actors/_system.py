@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import itertools
 import re
@@ -10,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import structlog
 from pykka._envelope import Envelope
@@ -31,9 +32,6 @@ from agentic.actors._loop import LoopThread
 from agentic.actors._mailbox import current_letter
 from agentic.actors._ref import ActorRef
 from agentic.actors._supervision import ActorFailure, ChildFailed, SupervisionPolicy
-
-if TYPE_CHECKING:
-    import asyncio
 
 __all__ = ["ActorSystem"]
 
@@ -356,6 +354,26 @@ class ActorSystem:
                 self._stop_cell(cell, wait=False)
             for cell in reversed(cells):
                 self._join(cell, max(deadline - time.monotonic(), 0.0))
+
+    async def stop_async(
+        self,
+        ref_or_name: ActorRef[Any] | str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the same finite timeout as stop()
+    ) -> bool:
+        """Like [`stop()`][agentic.actors.ActorSystem.stop], awaited on a worker thread.
+
+        The host's event loop keeps running while the actor finishes.
+        """
+        return await asyncio.to_thread(self.stop, ref_or_name, timeout=timeout)
+
+    async def shutdown_async(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - as shutdown()
+        """Like [`shutdown()`][agentic.actors.ActorSystem.shutdown], awaited on a worker thread.
+
+        For asyncio hosts (a web service's lifespan, say): the host's loop keeps
+        running while actors finish.
+        """
+        await asyncio.to_thread(self.shutdown, timeout)
 
     def __enter__(self) -> Self:
         """Return the system itself."""
