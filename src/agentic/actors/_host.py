@@ -118,7 +118,10 @@ class Host(pykka.ThreadingActor):
         # Close first: a child blocked asking us gets ActorDeadError instead of
         # waiting for a reply we will never send while we wait for it to stop.
         _fail_pending(cell, cell.mailbox.close())
-        for child in reversed(list(cell.children)):
+        children = list(reversed(cell.children))
+        for child in children:  # all at once, then wait for each
+            cell.system._stop_cell(child, wait=False)  # noqa: SLF001
+        for child in children:
             cell.system._stop_cell(child, wait=True)  # noqa: SLF001
         if self._started:
             set_current_letter((cell.name, ()))
