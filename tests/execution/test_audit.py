@@ -47,7 +47,8 @@ class TestAudit:
     def test_log_records_caller_target_result_and_timings(self):
         """The Log's record holds the caller, target, result, decisions and timings."""
         audit = AuditProcessor()
-        run_all([audit, PolicyProcessor()], [call("ok", caller="alice", tag="x")])
+        policy = Policy(rules=[Rule(name="alice", effect="allow", callers=["alice"])])
+        run_all([audit, PolicyProcessor(policy)], [call("ok", caller="alice", tag="x")])
         record = audit.logs[0].record
         assert record["caller"] == "alice"
         assert record["target"] == "ok"

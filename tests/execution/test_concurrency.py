@@ -46,6 +46,33 @@ class TestConcurrency:
         assert ok.status is EventStatus.COMPLETED
         assert hang.status is EventStatus.CANCELLED
 
+    def test_a_waiter_cancelled_as_it_gets_the_slot_passes_it_on(self):
+        """A slot handed to a waiter that is cancelled in the same tick goes to the next."""
+        probe = Probe()
+
+        async def main():
+            gate = ConcurrencyProcessor(1, key=lambda event: "all")
+            ex = Executor(probe.resolver(), [gate])
+            first, second, third = call("hang", tag="1"), call("ok", tag="2"), call("ok", tag="3")
+            tasks = [ex.start_soon(c) for c in (first, second, third)]
+            await asyncio.sleep(0.01)
+            assert gate.waiting("all") == 2
+            assert gate.in_flight("all") == 1
+            ex.cancel(first.id)  # releases the slot to `second` ...
+            await asyncio.sleep(0)
+            ex.cancel(second.id)  # ... which is cancelled before it resumes
+            results = await asyncio.gather(*tasks)
+            return results, gate
+
+        (a, b, c), gate = run(main())
+        assert (a.status, b.status, c.status) == (
+            EventStatus.CANCELLED,
+            EventStatus.CANCELLED,
+            EventStatus.COMPLETED,
+        )
+        assert gate.in_flight("all") == 0
+        assert probe.reached == ["hang", "3"]
+
     def test_rejects_a_limit_below_one(self):
         """A limit of 0 is refused."""
         with pytest.raises(ValueError, match="at least 1"):

@@ -37,18 +37,33 @@ class TestPolicyProcessor:
             {"by": "policy", "decision": "deny", "reason": "denied by policy rule 'no-secrets'"}
         ]
 
-    def test_allowed_event_runs_and_the_decision_is_noted(self):
-        """An allowed Call runs; the allowing rule is noted on the Event."""
+    def test_allowed_event_runs_and_the_rule_is_noted(self):
+        """A Call allowed by a rule runs, and the allowing rule is noted on the Event."""
         probe = Probe()
+        policy = Policy(default="deny", rules=[Rule(name="oks", effect="allow", targets=["ok"])])
 
         async def main():
-            ex = Executor(probe.resolver(), [PolicyProcessor(deny_secret())])
+            ex = Executor(probe.resolver(), [PolicyProcessor(policy)])
             return await ex.submit(call("ok", tag="fine"))
 
         event = run(main())
         assert event.status is EventStatus.COMPLETED
         assert probe.reached == ["fine"]
-        assert event.metadata["decisions"][0]["decision"] == "allow"
+        assert event.metadata["decisions"] == [
+            {"by": "policy", "decision": "allow", "reason": "allowed by policy rule 'oks'"}
+        ]
+
+    def test_allow_by_default_is_not_noted(self):
+        """An allow by the policy default leaves no note (it is implied)."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), [PolicyProcessor(deny_secret())])
+            return await ex.submit(call("ok"))
+
+        event = run(main())
+        assert event.status is EventStatus.COMPLETED
+        assert "decisions" not in event.metadata
 
     def test_guarded_target_needs_a_naming_rule(self):
         """A guarded target is denied by the default policy and allowed by a naming rule."""

@@ -16,8 +16,9 @@ class PolicyProcessor:
     """Deny a Call its [`Policy`][agentic.execution.Policy] refuses; let the rest through.
 
     A denial ends the Event as `denied` with a reason that names the rule, and the
-    rest of the chain never runs. Every decision is noted on the Event for the audit
-    log. Events that are not Calls pass through.
+    rest of the chain never runs. Every denial, and every allow by a rule, is noted
+    on the Event for the audit log (an allow by the default is implied by the
+    absence of a note). Events that are not Calls pass through.
     """
 
     __slots__ = ("policy",)
@@ -45,5 +46,6 @@ class PolicyProcessor:
                     return event
                 # Inside a retry the Event is already running: fail instead of deny.
                 raise PolicyDeniedError(decision.reason)
-            note(event, "policy", "allow", decision.reason)
+            if decision.rule is not None:  # the default's allow is implied; rules are noted
+                note(event, "policy", "allow", decision.reason)
         return await call_next(event)
