@@ -177,6 +177,30 @@ class TestRestart:
         assert not ref.is_alive
 
 
+class TestDroppedTells:
+    def test_tells_behind_a_fatal_failure_are_logged(self, system: ActorSystem) -> None:
+        """Tells still queued when a failure stops the actor are reported, not lost silently."""
+        gate = threading.Event()
+
+        class Gated(Notebook):
+            def receive(self, message: Any) -> Any:
+                if message == "wait":
+                    gate.wait(5)
+                    return None
+                return super().receive(message)
+
+        ref = system.spawn(Gated, supervision=SupervisionPolicy(directive=Directive.STOP))
+        ref.tell("wait")
+        ref.tell(Crash())
+        for i in range(3):
+            ref.tell(Add(str(i)))
+        with capture_logs() as logs:
+            gate.set()
+            ref.stop()
+        dropped = [e for e in logs if e["event"] == "actor.messages_dropped"]
+        assert [e["count"] for e in dropped] == [3]
+
+
 class TestEscalation:
     def test_crash_loop_escalates_to_the_system(self) -> None:
         """More than max_restarts within the window escalates: the actor stops."""

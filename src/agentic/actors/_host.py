@@ -269,12 +269,17 @@ class Host(pykka.ThreadingActor):
 
 
 def _fail_pending(cell: Cell, envelopes: list[Envelope[Any]]) -> None:
-    """Answer the asks left in a closed mailbox with ActorDeadError."""
+    """Answer the asks left in a closed mailbox with ActorDeadError; log dropped tells."""
+    dropped = 0
     for envelope in envelopes:
         if envelope.reply_to is None:
+            dropped += type(envelope.message) is Letter or type(envelope.message) is Completion
             continue
         msg = f"actor {cell.name!r} stopped before handling the message"
         error = ActorDeadError(msg, name=cell.name)
         # queue.Full: the reply slot was already used.
         with contextlib.suppress(queue.Full):
             envelope.reply_to.set_exception((ActorDeadError, error, None))
+    if dropped:
+        # Tells (or completions) that arrived after the stop began are not handled.
+        _log.warning("actor.messages_dropped", actor=cell.name, count=dropped)
