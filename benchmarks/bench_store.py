@@ -220,10 +220,12 @@ def main() -> None:
                 ours, raw = bench_batches(durability, count, size)
                 add(f"append batches of {size} ({durability}), records/s", ours, raw)
         add("append_many 10 streams x 100 (full), records/s", bench_append_many("full", count, 10))
-        for threads in (8, 32):
-            rate, per_commit = bench_threads("full", count // 5, threads)
-            add(f"group commit {threads} threads, 1/append (full), appends/s", rate)
-            add(f"group commit {threads} threads: appends per commit", per_commit)
+        for durability in ("full", "normal"):
+            for threads in (8, 64):
+                rate, per_commit = bench_threads(durability, count // 5, threads)
+                label = f"group commit {threads} threads, 1 record/append ({durability})"
+                add(f"{label}, appends/s", rate)
+                add(f"{label}, appends/commit", per_commit)
         replay = bench_replay(count)
         add("replay read_all, records/s", replay["read_all"], replay["raw_read"])
         add("replay read(stream), records/s", replay["read_stream"], replay["raw_read"])

@@ -5,7 +5,7 @@ import sys
 import threading
 from collections import Counter
 
-from agentic.store import ConcurrencyError, NewRecord, SQLiteEventStore
+from agentic.store import ConcurrencyError, NewRecord, SQLiteEventStore, StoreClosedError
 
 CHILD = """
 import sys
@@ -120,6 +120,41 @@ class TestThreads:
         assert store.last_position() == 3
         assert {r.positions for r in results} == {(1, 2, 3)}
         assert sum(not r.deduplicated for r in results) == 1
+
+
+class TestClose:
+    def test_close_while_appending(self, tmp_path):
+        """Closing under load: each append either commits (and is kept) or is refused."""
+        path = tmp_path / "e.db"
+        store = SQLiteEventStore(path, durability="normal")
+        acked: list[tuple[int, int]] = []
+        refused = Counter()
+        started = threading.Barrier(9)
+
+        def work(t: int) -> None:
+            started.wait()
+            for i in range(10_000):
+                try:
+                    store.append("s", [NewRecord("t", {"t": t, "i": i})])
+                except StoreClosedError:
+                    refused[t] += 1
+                    return
+                acked.append((t, i))
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        while len(acked) < 200:
+            threading.Event().wait(0.001)
+        store.close()
+        for thread in threads:
+            thread.join()
+        assert sum(refused.values()) == 8
+        with SQLiteEventStore(path) as reopened:
+            stored = [(r.payload["t"], r.payload["i"]) for r in check_log(reopened)]
+        assert set(acked) <= set(stored)
+        assert len(stored) == len(set(stored))
 
 
 class TestProcesses:

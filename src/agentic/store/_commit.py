@@ -202,19 +202,31 @@ class GroupCommitter:
         self._on_commit = on_commit
         self._max_batch = max_batch
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._queue: list[_Request] = []
         self._writing = False
+        self._closed = False
 
-    def submit(self, parts: list[Part]) -> list[AppendResult]:
+    def close(self) -> None:
+        """Refuse new appends and wait until the queued ones are committed."""
+        with self._lock:
+            self._closed = True
+            while self._writing:
+                self._idle.wait()
+
+    def submit(self, parts: list[Part], closed: Callable[[], BaseException]) -> list[AppendResult]:
         """Commit `parts` atomically (possibly together with other callers' requests).
 
         Raises:
             ConcurrencyError: An expected sequence did not match (nothing written).
             IdempotencyConflictError: A key was stored for other content.
             StoreError: The transaction failed.
+            BaseException: `closed()`, if the committer was closed.
         """
         request = _Request(parts)
         with self._lock:
+            if self._closed:
+                raise closed()
             self._queue.append(request)
             lead = not self._writing
             self._writing = True
@@ -240,6 +252,7 @@ class GroupCommitter:
                         self._queue[0].wake.release()
                     else:
                         self._writing = False
+                        self._idle.notify_all()
             if request.done:
                 return _outcome(request)
 

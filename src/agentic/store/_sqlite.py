@@ -25,6 +25,7 @@ _COLUMNS = (
     "correlation_id, causation_id, idempotency_key"
 )
 _PAGE = 2000
+_POOL = 8
 
 
 class SQLiteEventStore:
@@ -82,8 +83,7 @@ class SQLiteEventStore:
             writer.close()
             raise
         self._writer = writer
-        self._readers: list[sqlite3.Connection] = []
-        self._local = threading.local()
+        self._idle: list[sqlite3.Connection] = []  # pooled read connections
         self._lock = threading.Lock()
         self._commits = threading.Condition(threading.Lock())
         self._committed_position = 0
@@ -108,11 +108,12 @@ class SQLiteEventStore:
             if self._closed:
                 return
             self._closed = True
-            readers, self._readers = self._readers, []
+            idle, self._idle = self._idle, []
         with self._commits:
             self._commits.notify_all()
-        for conn in readers:
+        for conn in idle:
             conn.close()
+        self._committer.close()  # waits for the group being written, refuses new ones
         self._writer.close()
 
     def __enter__(self) -> Self:
@@ -174,10 +175,7 @@ class SQLiteEventStore:
         return self._submit(parts)
 
     def _submit(self, parts: list[Any]) -> list[AppendResult]:
-        try:
-            return self._committer.submit(parts)
-        except sqlite3.ProgrammingError as exc:
-            raise self._closed_error() from exc
+        return self._committer.submit(parts, self._closed_error)
 
     def _notify(self, position: int) -> None:
         with self._commits:
@@ -389,41 +387,47 @@ class SQLiteEventStore:
 
     # -- connections --------------------------------------------------------------------
 
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            self._check_open()
-            conn = connect(self._path, durability=self._durability, timeout=self._timeout)
-            with self._lock:
-                if self._closed:
-                    conn.close()
-                    raise self._closed_error()
-                self._readers.append(conn)
-            self._local.conn = conn
-        return conn
+    def _take(self) -> sqlite3.Connection:
+        # A small pool rather than a connection per thread: threads come and go, and
+        # each query is one short read, so a few connections serve them all.
+        with self._lock:
+            if self._closed:
+                raise self._closed_error()
+            if self._idle:
+                return self._idle.pop()
+        return connect(self._path, durability=self._durability, timeout=self._timeout)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < _POOL:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        conn = self._take()
         try:
-            return self._reader().execute(sql, params).fetchall()
-        except sqlite3.ProgrammingError as exc:
-            if self._closed:
-                raise self._closed_error() from exc
-            raise
+            return conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             msg = f"cannot read event store {str(self._path)!r}: {exc}"
             raise CorruptRecordError(msg) from exc
+        finally:
+            self._give_back(conn)
 
     def _writer_execute(self, sql: str, params: Sequence[Any]) -> None:
-        # Snapshots are rare: they take the committer's turn by a plain transaction on
-        # a reader connection, so they never wait behind a group of appends' lock.
-        conn = self._reader()
-        conn.execute("BEGIN IMMEDIATE")
+        # Snapshots are rare and can be large: they get a transaction of their own on
+        # a pooled connection, which keeps them out of the appends' group commits.
+        conn = self._take()
         try:
-            conn.execute(sql, params)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(sql, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._give_back(conn)
 
     def _check_open(self) -> None:
         if self._closed:
