@@ -8,9 +8,15 @@ A [`Branch`][agentic.branches.Branch] owns its Managers directly
 [`BranchRef`][agentic.branches.BranchRef] from [`spawn_branch()`][agentic.branches.spawn_branch].
 """
 
+from agentic.branches._agent import PLAN_INSTRUCTION
 from agentic.branches._branch import STATE_FORMAT, Branch, Fork, RegisterTool
 from agentic.branches._convert import to_chat_messages
-from agentic.branches._errors import BranchError, BranchStateError, ChatFailedError
+from agentic.branches._errors import (
+    BranchError,
+    BranchStateError,
+    BranchStoppedError,
+    ChatFailedError,
+)
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
 from agentic.branches._messages import (
@@ -23,24 +29,38 @@ from agentic.branches._messages import (
     UserMessage,
 )
 from agentic.branches._protocol import (
+    Accepted,
     AddMessage,
     BranchInfo,
     BranchStatus,
     Chat,
+    ChatModel,
     ChatResult,
     Export,
     Import,
     Info,
     InvokeTool,
+    Outcome,
+    PlanResult,
+    PlanStep,
     ReadMessages,
+    Rejected,
+    RunPlan,
+    StructuredResult,
+    reply_topic,
 )
 from agentic.branches._provider_manager import PROVIDER_PREFIX, ProviderManager, ProviderTarget
-from agentic.branches._ref import BranchRef, spawn_branch
+from agentic.branches._ref import DEFAULT_TIMEOUT, BranchRef, spawn_branch
+from agentic.branches._schema import schema_errors
 from agentic.branches._tool_manager import BranchResolver, ToolManager
+from agentic.branches._usage import UsageProcessor
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "PLAN_INSTRUCTION",
     "PROVIDER_PREFIX",
     "STATE_FORMAT",
+    "Accepted",
     "AddMessage",
     "AssistantMessage",
     "Branch",
@@ -50,8 +70,10 @@ __all__ = [
     "BranchResolver",
     "BranchStateError",
     "BranchStatus",
+    "BranchStoppedError",
     "Chat",
     "ChatFailedError",
+    "ChatModel",
     "ChatResult",
     "Export",
     "Fork",
@@ -61,16 +83,25 @@ __all__ = [
     "LogManager",
     "Message",
     "MessageManager",
+    "Outcome",
+    "PlanResult",
+    "PlanStep",
     "ProviderManager",
     "ProviderTarget",
     "ReadMessages",
     "RegisterTool",
+    "Rejected",
     "Role",
+    "RunPlan",
+    "StructuredResult",
     "SystemMessage",
     "ToolCallMessage",
     "ToolManager",
     "ToolResultMessage",
+    "UsageProcessor",
     "UserMessage",
+    "reply_topic",
+    "schema_errors",
     "spawn_branch",
     "to_chat_messages",
 ]

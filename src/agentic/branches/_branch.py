@@ -2,45 +2,45 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
-import orjson
+from pydantic import ValidationError
 
-from agentic.actors import Actor
-from agentic.branches._convert import to_chat_messages
-from agentic.branches._errors import BranchError, BranchStateError, ChatFailedError
+from agentic.actors import Actor, ActorError
+from agentic.branches._agent import AgentLoop
+from agentic.branches._errors import BranchError, BranchStateError, BranchStoppedError
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
-from agentic.branches._messages import (
-    AssistantMessage,
-    Message,
-    ToolCallMessage,
-    ToolResultMessage,
-    UserMessage,
-)
 from agentic.branches._protocol import (
+    Accepted,
     AddMessage,
     BranchInfo,
     BranchStatus,
     Chat,
-    ChatResult,
+    ChatModel,
     Export,
     Import,
     Info,
     InvokeTool,
+    Outcome,
+    PlanStep,
     ReadMessages,
+    Rejected,
+    RunPlan,
+    reply_topic,
 )
 from agentic.branches._provider_manager import ProviderManager
 from agentic.branches._tool_manager import BranchResolver, ToolManager
-from agentic.execution import AuditProcessor, Call, Executor, Policy, default_chain
-from agentic.primitives import Event, EventStatus
-from agentic.providers import ChatResponse, Provider
-from agentic.tools import Tool
+from agentic.branches._usage import UsageProcessor
+from agentic.errors import AgenticError
+from agentic.execution import AuditProcessor, Call, Executor, Policy, Processor, default_chain
+from agentic.primitives import Element, Event, Pile
+from agentic.providers import Provider
+from agentic.tools import Tool, ToolError
 
 __all__ = ["STATE_FORMAT", "Branch", "Fork", "RegisterTool"]
 
@@ -48,6 +48,9 @@ STATE_FORMAT = 1
 """The version of the exported state document."""
 
 _STOP_GRACE = 5.0
+_TURNS = (Chat, RunPlan, ChatModel)
+# A refused request answers Rejected: the Branch is fine, so supervision is not involved.
+_REQUEST_ERRORS = (BranchError, ToolError, ActorError, ValidationError)
 
 
 class RegisterTool(NamedTuple):
@@ -69,33 +72,34 @@ class _Done(NamedTuple):
     outcome: Any
 
 
-@dataclass
-class _ChatRun:
-    future: concurrent.futures.Future[ChatResult]
-    provider: str | None
-    max_steps: int
-    use_tools: bool
-    steps: int = 0
-    tool_calls: int = 0
-    reply: AssistantMessage | None = None
-    pending: set[str] = field(default_factory=set)
-    added: list[str] = field(default_factory=list)
-
-
-class Branch(Actor):
+class Branch(AgentLoop, Actor):
     """An actor holding a conversation, its tools and providers, and the log of what it did.
 
     It owns its Managers directly: [`messages`][agentic.branches.MessageManager],
     [`tools`][agentic.branches.ToolManager], [`providers`][agentic.branches.ProviderManager]
-    and [`logs`][agentic.branches.LogManager]. Every tool and provider call is an Event
-    through its Executor's chain on the runtime's asyncio loop; the mailbox never waits on
-    it: the outcome comes back as a later message, and only then does the Branch change
-    its state. Requests that finish later (`InvokeTool`, `Chat`) answer with a
-    `concurrent.futures.Future` that the Branch resolves once its state is updated;
-    [`BranchRef`][agentic.branches.BranchRef] waits on it for you.
+    and [`logs`][agentic.branches.LogManager], plus `steps` (a Pile of the
+    [`PlanStep`][agentic.branches.PlanStep]s its plans ran). Every tool and provider
+    call is an Event through its Executor's chain (audit → usage → validation → policy
+    → rate limit → concurrency → retry → timeout) on the runtime's asyncio loop; the
+    mailbox never waits on it: the outcome comes back as a later message, and only
+    then does the Branch change its state.
 
-    A restart (after a handler raised) keeps the Managers, the Executor and the
-    requests in flight, so nothing a caller was promised is lost.
+    **Turns.** A chat, a plan or a structured chat is a *turn*; turns run one at a
+    time in arrival order, and messages added during a turn wait behind it, so a
+    turn's messages (user text, tool calls, their results, the answer) stay together.
+    Tool calls of one model answer run concurrently.
+
+    **Lifecycle.** `created` (built, not started) → `ready` (idle) ⇄ `running` (a turn
+    or an Event in flight) → `stopped`. Importing a state is refused unless idle; a
+    stopped Branch takes nothing, and every open request ends with
+    [`BranchStoppedError`][agentic.branches.BranchStoppedError] (its Events are
+    cancelled).
+
+    **Failures.** A refused request (unknown provider, bad state document, a fork
+    name in use...) answers [`Rejected`][agentic.branches.Rejected]; the Branch goes
+    on as it was. Anything else a handler raises (a bug, a Manager failing) reaches
+    the caller and the supervisor; a restart keeps the Managers, the executor, the
+    turns and the Events in flight, so nothing a caller was promised is lost.
     """
 
     restart_keeps = (
@@ -105,8 +109,11 @@ class Branch(Actor):
         "logs",
         "executor",
         "status",
-        "_runs",
+        "_turn",
+        "_queue",
         "_waiting",
+        "_open",
+        "_options",
     )
 
     def __init__(
@@ -119,6 +126,7 @@ class Branch(Actor):
         timeout: float | None = 60.0,
         attempts: int = 3,
         requests_per_second: float | None = None,
+        concurrency: int | None = 64,
         state: dict[str, Any] | None = None,
     ) -> None:
         """Create a Branch (spawn it with [`spawn_branch()`][agentic.branches.spawn_branch]).
@@ -129,8 +137,11 @@ class Branch(Actor):
             default_provider: The provider used when a chat names none.
             policy: The policy gate of its chain (default: allow unguarded tools).
             timeout: Seconds per attempt of a tool or provider call.
-            attempts: Attempts for retryable failures (429, 5xx, ...).
-            requests_per_second: A rate limit per target, if any.
+            attempts: Attempts for retryable failures (429, 5xx, ...), which wait
+                at least the `retry_after` the provider sent.
+            requests_per_second: A rate limit per target (each provider is its own
+                target, `provider:<name>`), if any.
+            concurrency: The most Events in flight per target.
             state: An exported state to start from.
         """
         self._options: dict[str, Any] = {
@@ -141,25 +152,31 @@ class Branch(Actor):
             "timeout": timeout,
             "attempts": attempts,
             "requests_per_second": requests_per_second,
+            "concurrency": concurrency,
         }
         self.status = BranchStatus.CREATED
         self.messages = MessageManager()
         self.logs = LogManager()
+        self.steps: Pile[PlanStep] = Pile(item_type=PlanStep, name="steps")
         self.tools = ToolManager(tools)
         self.providers = ProviderManager(providers, default_provider)
-        chain = [
+        chain: list[Processor] = [
             AuditProcessor(self.logs.logs, lazy=False),
+            UsageProcessor(),
             *default_chain(
                 audit=False,
                 policy=policy,
                 timeout=timeout,
                 attempts=attempts,
                 requests_per_second=requests_per_second,
+                concurrency=concurrency,
             ),
         ]
         self.executor = Executor(BranchResolver(self.tools, self.providers), chain)
         self._waiting: dict[UUID, tuple[Event, Callable[[Event], None]]] = {}
-        self._runs: list[_ChatRun] = []
+        self._turn: Any = None
+        self._queue: deque[Any] = deque()
+        self._open: set[UUID] = set()
         if state is not None:
             self._import(state)
 
@@ -170,52 +187,67 @@ class Branch(Actor):
         self.status = BranchStatus.READY
 
     def on_stop(self) -> None:
-        """Stop the executor (cancelling what is in flight) and fail open requests."""
+        """Cancel the Events in flight, end every open request, and become stopped."""
         self.status = BranchStatus.STOPPED
         try:
             future = self.context.system.run_coroutine(self.executor.stop(cancel_pending=True))
             future.result(timeout=_STOP_GRACE)
         except Exception:  # noqa: BLE001, S110 - the loop may already be gone at shutdown
             pass
-        error = BranchStateError(
-            f"branch {self.context.name!r} stopped", branch=self.context.name, state=self.status
-        )
-        for run in self._runs:
-            if not run.future.done():
-                run.future.set_exception(error)
         for event, _ in self._waiting.values():
             if not event.status.is_terminal:
                 event.cancel("branch stopped")
-        self._runs.clear()
         self._waiting.clear()
+        self._turn = None
+        self._queue.clear()
+        name = self.context.name
+        for ticket in list(self._open):
+            msg = f"branch {name!r} stopped before request {ticket} finished"
+            self._reply(ticket, error=BranchStoppedError(msg, branch=name))
+
+    def _refresh(self) -> None:
+        if self.status is not BranchStatus.STOPPED:
+            busy = self._waiting or self._turn is not None
+            self.status = BranchStatus.RUNNING if busy else BranchStatus.READY
 
     # -- messages -------------------------------------------------------------------
 
-    def receive(self, message: Any) -> Any:  # noqa: C901, PLR0911 - one case per message type
+    def receive(self, message: Any) -> Any:
         """Handle one request (see the message types in `agentic.branches`)."""
+        try:
+            return self._handle(message)
+        except _REQUEST_ERRORS as exc:
+            if isinstance(exc, BranchError) and exc.branch is None:
+                exc.branch = self.context.name
+            return Rejected(exc)
+
+    def _handle(self, message: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one case per type
         match message:
             case _Done(event_id, outcome):
                 self._done(event_id, outcome)
                 return None
             case AddMessage(message=m):
+                if self._turn is not None:
+                    self._queue.append(message)
+                    return m
                 return self.messages.add(m)
             case ReadMessages(last=last):
                 return self.messages.read(last=last)
-            case InvokeTool(tool=tool, arguments=arguments):
-                return self._invoke(tool, arguments)
-            case Chat():
-                return self._chat(message)
+            case Info():
+                return self._info()
+            case InvokeTool():
+                return self._invoke(message)
+            case Chat() | RunPlan() | ChatModel():
+                return self._accept_turn(message)
             case Export(upto=upto):
                 return self._export(upto)
             case Import(state=state):
-                if self._waiting:
-                    busy = len(self._waiting)
-                    msg = f"branch {self.context.name!r} is running {busy} Events; import when idle"
-                    raise BranchStateError(msg, branch=self.context.name, state=self.status)
+                if self._waiting or self._turn is not None or self._queue:
+                    name = self.context.name
+                    msg = f"branch {name!r} is {self.status}; import its state when idle"
+                    raise BranchStateError(msg, branch=name, state=self.status)
                 self._import(state)
                 return None
-            case Info():
-                return self._info()
             case RegisterTool(tool=tool, replace=replace):
                 return self.tools.register(tool, replace=replace).name
             case Fork(name=name, upto=upto):
@@ -223,169 +255,94 @@ class Branch(Actor):
             case _:
                 return super().receive(message)
 
-    # -- tools ----------------------------------------------------------------------
+    def _reply(
+        self, ticket: UUID | None, result: Any = None, error: Exception | None = None
+    ) -> None:
+        if ticket is None:
+            return
+        self._open.discard(ticket)
+        self.context.publish(reply_topic(self.context.name, ticket), Outcome(ticket, result, error))
 
-    def _invoke(self, tool: str, arguments: dict[str, Any]) -> concurrent.futures.Future[Event]:
-        future: concurrent.futures.Future[Event] = concurrent.futures.Future()
-        call = Call(target=tool, arguments=arguments, caller=self.context.name, kind="tool")
-        self._submit(call, future.set_result)
-        return future
+    # -- events ---------------------------------------------------------------------
+
+    def _invoke(self, request: InvokeTool) -> Accepted | None:
+        call = Call(
+            target=request.tool, arguments=request.arguments, caller=self.context.name, kind="tool"
+        )
+        ticket = request.ticket
+        if ticket is not None:
+            self._open.add(ticket)
+        self._submit(call, lambda event: self._reply(ticket, _copy(event)))
+        return None if ticket is None else Accepted(ticket)
 
     def _submit(self, event: Event, then: Callable[[Event], None]) -> None:
         self._waiting[event.id] = (event, then)
         self.status = BranchStatus.RUNNING
-        event_id = event.id
-        self.context.run_async(
-            self.executor.submit(event), lambda outcome: _Done(event_id, outcome)
-        )
+        self.context.run_async(self.executor.submit(event), functools.partial(_Done, event.id))
 
     def _done(self, event_id: UUID, outcome: Any) -> None:
         entry = self._waiting.pop(event_id, None)
-        if not self._waiting:
-            self.status = BranchStatus.READY
-        if entry is None:
+        # The Branch keeps Events only as Logs: the executor need not hold them.
+        self.executor.events.exclude(event_id)
+        if entry is not None:
+            event, then = entry
+            if not event.status.is_terminal:  # the submit itself was cancelled or broke
+                reason = (
+                    f"abandoned: {outcome!r}" if isinstance(outcome, Exception) else "abandoned"
+                )
+                event.cancel(reason)
+            try:
+                then(event)
+            finally:
+                self._refresh()
+        else:
+            self._refresh()
+
+    # -- turns ----------------------------------------------------------------------
+
+    def _accept_turn(self, request: Chat | RunPlan | ChatModel) -> Accepted | None:
+        self.providers.target_name(request.provider)  # refuse an unknown provider now
+        ticket = request.ticket
+        if ticket is not None:
+            self._open.add(ticket)
+        if self._turn is None and not self._queue:
+            self._begin(request)
+        else:
+            self._queue.append(request)
+        return None if ticket is None else Accepted(ticket)
+
+    def _begin(self, request: Any) -> None:
+        if isinstance(request, AddMessage):
+            self.messages.add(request.message)
             return
-        event, then = entry
-        if not event.status.is_terminal:  # the submit itself was cancelled or broke
-            reason = "cancelled" if isinstance(outcome, BaseException) else "abandoned"
-            event.cancel(f"{reason}: {outcome!r}" if isinstance(outcome, Exception) else reason)
-        then(event)
-
-    # -- the agent loop -------------------------------------------------------------
-
-    def _chat(self, request: Chat) -> concurrent.futures.Future[ChatResult]:
-        self.providers.target_name(request.provider)  # fail fast on an unknown provider
-        run = _ChatRun(
-            future=concurrent.futures.Future(),
-            provider=request.provider,
-            max_steps=request.max_steps,
-            use_tools=request.use_tools,
-        )
-        self._runs.append(run)
-        self._add(run, UserMessage(content=request.text))
-        self._ask_model(run)
-        return run.future
-
-    def _add(self, run: _ChatRun, message: Message) -> Message:
-        self.messages.add(message)
-        run.added.append(str(message.id))
-        return message
-
-    def _ask_model(self, run: _ChatRun) -> None:
-        conversation = to_chat_messages(self.messages.read())
-        tools = self.tools.specs() if run.use_tools else []
-        call = Call(
-            target=self.providers.target_name(run.provider),
-            arguments={
-                "messages": [m.model_dump(mode="json") for m in conversation],
-                "tools": [t.model_dump(mode="json") for t in tools],
-            },
-            caller=self.context.name,
-            kind="provider",
-        )
-        run.steps += 1
-        self._submit(call, functools.partial(self._guard, run, self._model_done))
-
-    def _guard(self, run: _ChatRun, step: Callable[[_ChatRun, Event], None], event: Event) -> None:
-        # A bug in a continuation must reach the caller waiting on the chat, not only
-        # the supervisor.
+        finish = functools.partial(self._turn_finished, request.ticket)
+        self.status = BranchStatus.RUNNING
+        self._turn = request  # marks the Branch busy while the first call is set up
         try:
-            step(run, event)
-        except Exception as exc:
-            self._finish(run, error=exc)
+            match request:
+                case Chat():
+                    self._turn = self._start_chat(request, finish)
+                case RunPlan():
+                    self._turn = self._start_plan(request, finish)
+                case ChatModel():
+                    self._turn = self._start_structured(request, finish)
+        except Exception:
+            self._turn = None
+            if request.ticket is not None:
+                self._open.discard(request.ticket)
             raise
 
-    def _model_done(self, run: _ChatRun, event: Event) -> None:
-        if event.status is not EventStatus.COMPLETED:
-            execution = event.execution
-            why = (
-                execution.error.message
-                if execution.error
-                else execution.reason or str(event.status)
-            )
-            name = self.context.name
-            msg = f"branch {name!r}: provider call {event.id} ended {event.status}: {why}"
-            self._finish(run, error=ChatFailedError(msg, branch=self.context.name, event=event))
-            return
-        response = ChatResponse.model_validate(event.execution.response)
-        if response.content or not response.tool_calls:
-            usage = {
-                "input_tokens": response.usage.input_tokens,
-                "output_tokens": response.usage.output_tokens,
-            }
-            reply = AssistantMessage(
-                content=response.content, provider=response.provider or None, usage=usage
-            )
-            self._add(run, reply)
-            run.reply = reply
-        if not response.tool_calls:
-            self._finish(run, stopped="answer")
-            return
-        run.reply = None
-        for request in response.tool_calls:
-            self._add(
-                run,
-                ToolCallMessage(call_id=request.id, tool=request.name, arguments=request.arguments),
-            )
-            run.pending.add(request.id)
-        for request in response.tool_calls:
-            call = Call(
-                target=request.name,
-                arguments=request.arguments,
-                caller=self.context.name,
-                kind="tool",
-            )
-            call.metadata["tool_call_id"] = request.id
-            step = functools.partial(self._tool_done, call_id=request.id, tool=request.name)
-            self._submit(call, functools.partial(self._guard, run, step))
-
-    def _tool_done(self, run: _ChatRun, event: Event, *, call_id: str, tool: str) -> None:
-        execution = event.execution
-        if event.status is EventStatus.COMPLETED:
-            content = _as_text(execution.response)
-            is_error = False
-        else:
-            detail = execution.error.message if execution.error else execution.reason or ""
-            content = f"error: tool {tool!r} {event.status}: {detail}"
-            is_error = True
-        self._add(
-            run,
-            ToolResultMessage(
-                call_id=call_id,
-                tool=tool,
-                content=content,
-                is_error=is_error,
-                event_id=str(event.id),
-            ),
-        )
-        run.tool_calls += 1
-        run.pending.discard(call_id)
-        if run.pending:
-            return
-        if run.steps >= run.max_steps:
-            self._finish(run, stopped="max_steps")
-        else:
-            self._ask_model(run)
-
-    def _finish(
-        self, run: _ChatRun, *, stopped: str = "answer", error: Exception | None = None
-    ) -> None:
-        if run in self._runs:
-            self._runs.remove(run)
-        if run.future.done():
-            return
-        if error is not None:
-            run.future.set_exception(error)
-            return
-        run.future.set_result(
-            ChatResult(
-                reply=run.reply,
-                steps=run.steps,
-                tool_calls=run.tool_calls,
-                stopped="answer" if stopped == "answer" else "max_steps",
-                message_ids=run.added,
-            )
-        )
+    def _turn_finished(self, ticket: UUID | None, result: Any, error: Exception | None) -> None:
+        self._reply(ticket, result, error)
+        self._turn = None
+        while self._queue and self._turn is None:
+            request = self._queue.popleft()
+            try:
+                self._begin(request)
+            except Exception as exc:  # noqa: BLE001 - reported to that request's caller
+                self._turn = None
+                self._reply(getattr(request, "ticket", None), error=exc)
+        self._refresh()
 
     # -- state ----------------------------------------------------------------------
 
@@ -394,6 +351,7 @@ class Branch(Actor):
             "format": STATE_FORMAT,
             "messages": self.messages.fork(upto).to_dict(),
             "logs": self.logs.to_dict(),
+            "steps": self.steps.to_dict(),
         }
 
     def _import(self, state: Any) -> None:
@@ -404,11 +362,15 @@ class Branch(Actor):
         try:  # build everything before replacing anything
             messages = MessageManager.from_dict(state["messages"])
             logs = LogManager.parse(state["logs"])
-        except (KeyError, TypeError) as exc:
+            steps = Pile.from_dict(state["steps"], item_type=PlanStep) if "steps" in state else None
+        except (KeyError, TypeError, AgenticError, ValidationError) as exc:
             msg = f"branch state document is missing or mangles {exc}"
             raise BranchError(msg) from exc
         self.messages = messages
         self.logs.replace(logs)
+        self.steps.clear()
+        if steps is not None:
+            self.steps.include(list(steps))
 
     def _info(self) -> BranchInfo:
         return BranchInfo(
@@ -420,17 +382,25 @@ class Branch(Actor):
             tools=self.tools.names(),
             providers=self.providers.names(),
             default_provider=self.providers.default,
+            queued=len(self._queue),
         )
 
     def _fork(self, name: str | None, upto: int | None) -> str:
+        # A fork never copies a turn in progress: its messages are the newest ones.
+        settled = len(self.messages) - len(getattr(self._turn, "added", ()))
+        upto = settled if upto is None else min(max(upto, 0), settled)
         options = dict(self._options)
         options["tools"] = list(self.tools.registry)
         state = self._export(upto)
-        ref = self.context.system.spawn(lambda: Branch(state=state, **options), name=name)
+        build = functools.partial(Branch, state=state, **options)
+        try:
+            ref = self.context.system.spawn(build, name=name)
+        except ValueError as exc:  # a bad name: the request is wrong, not the Branch
+            msg = f"branch {self.context.name!r} cannot fork as {name!r}: {exc}"
+            raise BranchError(msg) from exc
         return ref.name
 
 
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+def _copy(event: Event) -> Element:
+    """An independent copy of a finished Event, to hand out across the actor boundary."""
+    return Element.from_dict(event.to_dict())

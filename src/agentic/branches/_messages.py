@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from agentic.primitives import Element
 
@@ -30,10 +30,19 @@ class Role(StrEnum):
 
 
 class Message(Element):
-    """A message of a Branch's conversation."""
+    """A message of a Branch's conversation.
 
+    Messages are frozen: a Branch hands the same objects to every reader, so nobody
+    can change its conversation from outside (and a copy is never needed).
+    """
+
+    model_config = ConfigDict(frozen=True)
     type_name: ClassVar[str] = "Message"
     role: ClassVar[Role]
+
+    def __hash__(self) -> int:
+        """Hash by id (identity is the id, as for every Element)."""
+        return hash(self.id)
 
     content: str = ""
     """The text of the message."""
@@ -63,6 +72,8 @@ class AssistantMessage(Message):
     """The provider that produced it."""
     usage: dict[str, int] = Field(default_factory=dict)
     """Token counts the provider reported."""
+    cost: float | None = None
+    """The price of `usage`, when the provider has a pricing."""
 
 
 class ToolCallMessage(Message):

@@ -30,15 +30,14 @@ class ProviderTarget:
     as JSON-compatible data.
     """
 
-    def __init__(self, provider: Provider) -> None:
-        """Wrap `provider`."""
+    def __init__(self, provider: Provider, name: str | None = None) -> None:
+        """Wrap `provider`, known in its Branch as `name` (default: its own name)."""
         self.provider = provider
         """The wrapped provider."""
-
-    @property
-    def name(self) -> str:
-        """The target name: `provider:<provider name>`."""
-        return PROVIDER_PREFIX + self.provider.name
+        self.key = name or provider.name
+        """The provider's name in its Branch."""
+        self.name = PROVIDER_PREFIX + self.key
+        """The target name: `provider:<name>` (rate limits and policies key on it)."""
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Parse the conversation, tools and parameters.
@@ -96,7 +95,9 @@ class ProviderManager:
             if isinstance(providers, Mapping)
             else [(p.name, p) for p in providers]
         )
-        self._targets: dict[str, ProviderTarget] = {name: ProviderTarget(p) for name, p in items}
+        self._targets: dict[str, ProviderTarget] = {
+            name: ProviderTarget(p, name) for name, p in items
+        }
         self.default = default or items[0][0]
         """The name of the provider used when none is named."""
         if self.default not in self._targets:

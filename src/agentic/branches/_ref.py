@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
+from uuid import UUID
 
-from agentic.actors import ActorRef, ActorSystem, AskTimeoutError, SupervisionPolicy
+from pydantic import BaseModel, ValidationError
+
+from agentic.actors import ActorDeadError, ActorRef, ActorSystem, AskTimeoutError, SupervisionPolicy
 from agentic.branches._branch import Branch, Fork, RegisterTool
+from agentic.branches._errors import BranchStoppedError
 from agentic.branches._messages import Message, UserMessage
 from agentic.branches._protocol import (
     AddMessage,
     BranchInfo,
     Chat,
+    ChatModel,
     ChatResult,
     Export,
     Import,
     Info,
     InvokeTool,
+    Outcome,
+    PlanResult,
     ReadMessages,
+    Rejected,
+    RunPlan,
+    StructuredResult,
+    reply_topic,
 )
 from agentic.execution import Policy
 from agentic.primitives import Event
-from agentic.providers import Provider
+from agentic.providers import Provider, StructuredOutputError
 from agentic.tools import Tool
 
-__all__ = ["BranchRef", "spawn_branch"]
+__all__ = ["DEFAULT_TIMEOUT", "BranchRef", "spawn_branch"]
 
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds a BranchRef call waits by default (a chat may take several model calls)."""
@@ -39,7 +50,14 @@ class BranchRef:
 
     Every method sends the Branch a message. The plain methods block the calling
     thread (for scripts); the `a`-prefixed ones are coroutines that never block the
-    host's event loop. Every wait is bounded by `timeout`.
+    host's event loop. Every wait is bounded by `timeout`. A request the Branch
+    refuses raises its error (a [`BranchError`][agentic.branches.BranchError] and
+    so on); a stopped Branch raises
+    [`BranchStoppedError`][agentic.branches.BranchStoppedError].
+
+    Requests that take time (`invoke`, `chat`, `run_plan`, `chat_model`) travel as
+    values: the ask is answered at once with a ticket, and the outcome comes back on
+    the system's bus under that ticket.
 
     Example:
         ```python
@@ -62,14 +80,26 @@ class BranchRef:
         """The Branch's name."""
         return self.ref.name
 
+    @property
+    def is_alive(self) -> bool:
+        """Whether the Branch still takes requests."""
+        return self.ref.is_alive
+
     def __repr__(self) -> str:
         """Show the name."""
         return f"BranchRef({self.name!r})"
 
+    def ref_system(self) -> ActorSystem:
+        """Return the system hosting the Branch."""
+        return self.ref._cell.system  # noqa: SLF001 - the handle and the runtime are one package family
+
     # -- synchronous ----------------------------------------------------------------
 
     def add_message(self, message: Message | str) -> Message:
-        """Append a message (a string becomes a UserMessage) to the conversation."""
+        """Append a message (a string becomes a UserMessage) to the conversation.
+
+        During a turn the message joins the conversation when the turns before it end.
+        """
         result: Message = self._ask(AddMessage(message=_as_message(message)))
         return result
 
@@ -84,19 +114,62 @@ class BranchRef:
         return result
 
     def invoke(self, tool: str, /, **arguments: Any) -> Event:
-        """Run a tool through the Branch's chain and return the finished Event."""
-        future: concurrent.futures.Future[Event] = self._ask(
-            InvokeTool(tool=tool, arguments=arguments)
+        """Run a tool through the Branch's chain and return the finished Event (a copy)."""
+        result: Event = self._call(
+            lambda ticket: InvokeTool(tool=tool, arguments=arguments, ticket=ticket)
         )
-        return self._wait(future)
+        return result
 
     def chat(
         self, text: str, *, provider: str | None = None, max_steps: int = 8, use_tools: bool = True
     ) -> ChatResult:
-        """Send `text` and run the agent loop until an answer or `max_steps` model calls."""
-        request = Chat(text=text, provider=provider, max_steps=max_steps, use_tools=use_tools)
-        future: concurrent.futures.Future[ChatResult] = self._ask(request)
-        return self._wait(future)
+        """Send `text` and run the agent loop until an answer or `max_steps` model calls.
+
+        Raises:
+            ChatFailedError: A provider call failed for good (after its retries).
+        """
+        result: ChatResult = self._call(
+            lambda ticket: Chat(
+                text=text,
+                provider=provider,
+                max_steps=max_steps,
+                use_tools=use_tools,
+                ticket=ticket,
+            )
+        )
+        return result
+
+    def run_plan(
+        self,
+        goal: str,
+        steps: Sequence[str] | None = None,
+        *,
+        provider: str | None = None,
+        max_steps: int = 8,
+        use_tools: bool = True,
+    ) -> PlanResult:
+        """Plan `goal` (or take `steps`) and run each step as a chat turn, in order.
+
+        Without `steps` the model is asked for a plan; an answer that is not one (the
+        offline provider echoes, say) makes the goal itself the single step.
+        """
+        result: PlanResult = self._call(
+            lambda ticket: _plan(goal, steps, provider, max_steps, use_tools, ticket)
+        )
+        return result
+
+    def chat_model(
+        self, text: str, model: type[M], *, provider: str | None = None, repair: bool = True
+    ) -> M:
+        """Ask for an answer shaped as `model`; with `repair`, one fix-up round trip.
+
+        Raises:
+            StructuredOutputError: The (last) answer did not parse or validate.
+        """
+        result: StructuredResult = self._call(
+            lambda ticket: _structured(text, model, provider, repair, ticket)
+        )
+        return _validated(result, model)
 
     def fork(self, name: str | None = None, *, upto: int | None = None) -> BranchRef:
         """Start a new Branch with this one's tools, providers and first `upto` messages."""
@@ -104,12 +177,12 @@ class BranchRef:
         return BranchRef(self.ref_system().lookup(new_name), timeout=self.timeout)
 
     def export(self, upto: int | None = None) -> dict[str, Any]:
-        """Return the Branch's state (messages and logs) as JSON-compatible data."""
+        """Return the Branch's state (messages, logs, plan steps) as JSON-compatible data."""
         result: dict[str, Any] = self._ask(Export(upto=upto))
         return result
 
     def import_state(self, state: dict[str, Any]) -> None:
-        """Replace the Branch's messages and logs with an exported state."""
+        """Replace the Branch's state with an exported one (refused unless it is idle)."""
         self._ask(Import(state=state))
 
     def info(self) -> BranchInfo:
@@ -118,12 +191,8 @@ class BranchRef:
         return result
 
     def stop(self) -> bool:
-        """Stop the Branch (in-flight Events are cancelled)."""
+        """Stop the Branch: in-flight Events are cancelled, open requests fail."""
         return self.ref.stop()
-
-    def ref_system(self) -> ActorSystem:
-        """Return the system hosting the Branch."""
-        return self.ref._cell.system  # noqa: SLF001 - the handle and the runtime are one package family
 
     # -- async ----------------------------------------------------------------------
 
@@ -139,23 +208,58 @@ class BranchRef:
 
     async def ainvoke(self, tool: str, /, **arguments: Any) -> Event:
         """Async [`invoke()`][agentic.branches.BranchRef.invoke]."""
-        future: concurrent.futures.Future[Event] = await self._aask(
-            InvokeTool(tool=tool, arguments=arguments)
+        result: Event = await self._acall(
+            lambda ticket: InvokeTool(tool=tool, arguments=arguments, ticket=ticket)
         )
-        return await self._await(future)
+        return result
 
     async def achat(
         self, text: str, *, provider: str | None = None, max_steps: int = 8, use_tools: bool = True
     ) -> ChatResult:
         """Async [`chat()`][agentic.branches.BranchRef.chat]."""
-        request = Chat(text=text, provider=provider, max_steps=max_steps, use_tools=use_tools)
-        future: concurrent.futures.Future[ChatResult] = await self._aask(request)
-        return await self._await(future)
+        result: ChatResult = await self._acall(
+            lambda ticket: Chat(
+                text=text,
+                provider=provider,
+                max_steps=max_steps,
+                use_tools=use_tools,
+                ticket=ticket,
+            )
+        )
+        return result
+
+    async def arun_plan(
+        self,
+        goal: str,
+        steps: Sequence[str] | None = None,
+        *,
+        provider: str | None = None,
+        max_steps: int = 8,
+        use_tools: bool = True,
+    ) -> PlanResult:
+        """Async [`run_plan()`][agentic.branches.BranchRef.run_plan]."""
+        result: PlanResult = await self._acall(
+            lambda ticket: _plan(goal, steps, provider, max_steps, use_tools, ticket)
+        )
+        return result
+
+    async def achat_model(
+        self, text: str, model: type[M], *, provider: str | None = None, repair: bool = True
+    ) -> M:
+        """Async [`chat_model()`][agentic.branches.BranchRef.chat_model]."""
+        result: StructuredResult = await self._acall(
+            lambda ticket: _structured(text, model, provider, repair, ticket)
+        )
+        return _validated(result, model)
 
     async def aexport(self, upto: int | None = None) -> dict[str, Any]:
         """Async [`export()`][agentic.branches.BranchRef.export]."""
         result: dict[str, Any] = await self._aask(Export(upto=upto))
         return result
+
+    async def aimport_state(self, state: dict[str, Any]) -> None:
+        """Async [`import_state()`][agentic.branches.BranchRef.import_state]."""
+        await self._aask(Import(state=state))
 
     async def ainfo(self) -> BranchInfo:
         """Async [`info()`][agentic.branches.BranchRef.info]."""
@@ -164,30 +268,106 @@ class BranchRef:
 
     # -- internals ------------------------------------------------------------------
 
+    def _stopped(self) -> BranchStoppedError:
+        msg = f"branch {self.name!r} is stopped"
+        return BranchStoppedError(msg, branch=self.name)
+
+    def _late(self) -> AskTimeoutError:
+        msg = f"branch {self.name!r} did not finish within {self.timeout} s"
+        return AskTimeoutError(msg, name=self.name, timeout=self.timeout)
+
     def _ask(self, message: Any) -> Any:
-        return self.ref.ask(message, timeout=self.timeout)
+        try:
+            result = self.ref.ask(message, timeout=self.timeout)
+        except ActorDeadError as exc:
+            raise self._stopped() from exc
+        if type(result) is Rejected:
+            raise result.error
+        return result
 
     async def _aask(self, message: Any) -> Any:
-        return await self.ref.ask_async(message, timeout=self.timeout)
-
-    def _wait(self, future: concurrent.futures.Future[T]) -> T:
         try:
-            return future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError as exc:
-            msg = f"branch {self.name!r} did not finish within {self.timeout} s"
-            raise AskTimeoutError(msg, name=self.name, timeout=self.timeout) from exc
+            result = await self.ref.ask_async(message, timeout=self.timeout)
+        except ActorDeadError as exc:
+            raise self._stopped() from exc
+        if type(result) is Rejected:
+            raise result.error
+        return result
 
-    async def _await(self, future: concurrent.futures.Future[T]) -> T:
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await asyncio.wrap_future(future)
-        except TimeoutError as exc:
-            msg = f"branch {self.name!r} did not finish within {self.timeout} s"
-            raise AskTimeoutError(msg, name=self.name, timeout=self.timeout) from exc
+    def _call(self, request: Callable[[UUID], Any]) -> Any:
+        ticket = uuid.uuid4()
+        deadline = time.monotonic() + self.timeout
+        with self.ref_system().bus.subscribe(reply_topic(self.name, ticket), maxsize=1) as sub:
+            self._ask(request(ticket))
+            event = sub.get(timeout=max(deadline - time.monotonic(), 0.0))
+            closed = sub.closed
+        return self._outcome(event.payload if event is not None else None, closed=closed)
+
+    async def _acall(self, request: Callable[[UUID], Any]) -> Any:
+        ticket = uuid.uuid4()
+        deadline = time.monotonic() + self.timeout
+        with self.ref_system().bus.subscribe(reply_topic(self.name, ticket), maxsize=1) as sub:
+            await self._aask(request(ticket))
+            event = await sub.get_async(timeout=max(deadline - time.monotonic(), 0.0))
+            closed = sub.closed
+        return self._outcome(event.payload if event is not None else None, closed=closed)
+
+    def _outcome(self, outcome: Outcome | None, *, closed: bool) -> Any:
+        if outcome is None:
+            raise self._stopped() if closed or not self.ref.is_alive else self._late()
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
 
 
 def _as_message(message: Message | str) -> Message:
     return UserMessage(content=message) if isinstance(message, str) else message
+
+
+def _plan(  # noqa: PLR0917 - a private helper mirroring run_plan's arguments
+    goal: str,
+    steps: Sequence[str] | None,
+    provider: str | None,
+    max_steps: int,
+    use_tools: bool,  # noqa: FBT001 - a private helper, called positionally
+    ticket: UUID,
+) -> RunPlan:
+    return RunPlan(
+        goal=goal,
+        steps=None if steps is None else tuple(steps),
+        provider=provider,
+        max_steps=max_steps,
+        use_tools=use_tools,
+        ticket=ticket,
+    )
+
+
+def _structured(
+    text: str,
+    model: type[BaseModel],
+    provider: str | None,
+    repair: bool,  # noqa: FBT001 - a private helper, called positionally
+    ticket: UUID,
+) -> ChatModel:
+    return ChatModel(
+        text=text,
+        json_schema=model.model_json_schema(),
+        model_name=model.__name__,
+        provider=provider,
+        repair_rounds=1 if repair else 0,
+        ticket=ticket,
+    )
+
+
+def _validated(result: StructuredResult, model: type[M]) -> M:
+    try:
+        return model.model_validate(result.value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        msg = f"model output does not validate as {model.__name__}: {errors[0]['msg']}"
+        raise StructuredOutputError(
+            msg, text=result.reply.content, target=model.__name__, errors=errors
+        ) from None
 
 
 def spawn_branch(
@@ -201,8 +381,10 @@ def spawn_branch(
     timeout: float | None = 60.0,
     attempts: int = 3,
     requests_per_second: float | None = None,
+    concurrency: int | None = 64,
     state: dict[str, Any] | None = None,
     supervision: SupervisionPolicy | None = None,
+    mailbox_size: int | None = None,
     call_timeout: float = DEFAULT_TIMEOUT,
 ) -> BranchRef:
     """Spawn a Branch in `system` and return its handle.
@@ -215,10 +397,12 @@ def spawn_branch(
         default_provider: The provider a chat uses when it names none.
         policy: The policy gate of its chain.
         timeout: Seconds per attempt of each tool or provider call.
-        attempts: Attempts for retryable failures.
-        requests_per_second: A rate limit per target, if any.
+        attempts: Attempts for retryable failures (429 and 5xx honour `retry_after`).
+        requests_per_second: A rate limit per target (each provider is one target).
+        concurrency: The most Events in flight per target.
         state: An exported state to start from.
         supervision: Its supervision policy (the system's default if None).
+        mailbox_size: Its mailbox bound (the system's default if None).
         call_timeout: The default bound on each BranchRef call.
     """
     tools = list(tools)
@@ -232,8 +416,11 @@ def spawn_branch(
             timeout=timeout,
             attempts=attempts,
             requests_per_second=requests_per_second,
+            concurrency=concurrency,
             state=state,
         )
 
-    ref: ActorRef[Branch] = system.spawn(build, name=name, supervision=supervision)
+    ref: ActorRef[Branch] = system.spawn(
+        build, name=name, supervision=supervision, mailbox_size=mailbox_size
+    )
     return BranchRef(ref, timeout=call_timeout)

@@ -1,0 +1,378 @@
+"""The agent loop of a Branch: chat turns with tools, plans, and structured answers.
+
+Everything here runs in the Branch's handlers (its actor thread). A model or tool call
+is a [`Call`][agentic.execution.Call] handed to the executor; its outcome comes back
+as a later message and continues the run at the matching step below.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agentic.branches._convert import to_chat_messages
+from agentic.branches._errors import ChatFailedError
+from agentic.branches._messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolCallMessage,
+    ToolResultMessage,
+    UserMessage,
+)
+from agentic.branches._protocol import (
+    Chat,
+    ChatModel,
+    ChatResult,
+    PlanResult,
+    PlanStep,
+    RunPlan,
+    StructuredResult,
+)
+from agentic.branches._runs import ChatRun, Finish, ModelRun, PlanRun
+from agentic.branches._schema import schema_errors
+from agentic.execution import Call
+from agentic.primitives import Event, EventStatus
+from agentic.providers import ChatMessage, ChatResponse, StructuredOutputError, parse_json
+
+if TYPE_CHECKING:
+    from agentic.actors import ActorContext
+    from agentic.branches._message_manager import MessageManager
+    from agentic.branches._provider_manager import ProviderManager
+    from agentic.branches._tool_manager import ToolManager
+    from agentic.primitives import Pile
+
+__all__ = ["PLAN_INSTRUCTION", "AgentLoop"]
+
+PLAN_INSTRUCTION = (
+    "Break the user's goal into a short list of concrete steps. Answer with one JSON "
+    'object, in a ```json block: {"steps": ["first step", "second step", ...]}'
+)
+"""The system message that asks the model for a plan."""
+
+Then = Callable[[Event], None]
+
+
+class AgentLoop:
+    """The turn logic a [`Branch`][agentic.branches.Branch] mixes in (not used alone)."""
+
+    messages: MessageManager
+    tools: ToolManager
+    providers: ProviderManager
+    steps: Pile[PlanStep]
+
+    if TYPE_CHECKING:  # provided by Actor and by Branch
+
+        @property
+        def context(self) -> ActorContext:
+            """The actor context."""
+
+        def _submit(self, event: Event, then: Then) -> None: ...
+
+    # -- shared ---------------------------------------------------------------------
+
+    def _add(self, added: list[str], message: Message) -> Message:
+        self.messages.add(message)
+        added.append(str(message.id))
+        return message
+
+    def _provider_call(
+        self, provider: str | None, conversation: list[ChatMessage], tools: list[Any]
+    ) -> Call:
+        return Call(
+            target=self.providers.target_name(provider),
+            arguments={
+                "messages": [m.model_dump(mode="json") for m in conversation],
+                "tools": [t.model_dump(mode="json") for t in tools],
+            },
+            caller=self.context.name,
+            kind="provider",
+        )
+
+    def _guarded(self, run: Any, step: Callable[..., None], *args: Any) -> Then:
+        """Continue `run` with `step(run, *args, event)`; a bug there ends the run first."""
+
+        def then(event: Event) -> None:
+            try:
+                step(run, *args, event)
+            except Exception as exc:
+                # The caller waiting on the turn must hear of it, not only the supervisor.
+                self._end(run, None, exc)
+                raise
+
+        return then
+
+    def _end(self, run: Any, result: Any, error: Exception | None) -> None:
+        if run.done:
+            return
+        run.done = True
+        run.finish(result, error)
+
+    def _failed(self, event: Event, what: str) -> ChatFailedError:
+        execution = event.execution
+        why = execution.error.message if execution.error else execution.reason or event.status
+        name = self.context.name
+        msg = f"branch {name!r}: {what} {event.id} ended {event.status}: {why}"
+        return ChatFailedError(msg, branch=name, event=event)
+
+    # -- chat -----------------------------------------------------------------------
+
+    def _start_chat(self, request: Chat, finish: Finish) -> ChatRun:
+        run = ChatRun(request=request, finish=finish)
+        self._add(run.added, UserMessage(content=request.text))
+        self._ask_model(run)
+        return run
+
+    def _ask_model(self, run: ChatRun) -> None:
+        conversation = to_chat_messages(self.messages.read())
+        tools = self.tools.specs() if run.request.use_tools else []
+        run.steps += 1
+        call = self._provider_call(run.request.provider, conversation, tools)
+        self._submit(call, self._guarded(run, self._model_done))
+
+    def _model_done(self, run: ChatRun, event: Event) -> None:
+        if run.done:
+            return
+        if event.status is not EventStatus.COMPLETED:
+            self._end(run, None, self._failed(event, "provider call"))
+            return
+        response = ChatResponse.model_validate(event.execution.response)
+        run.usage.add(response.usage.model_dump(), response.cost)
+        if response.content or not response.tool_calls:
+            reply = AssistantMessage(
+                content=response.content,
+                provider=response.provider or None,
+                usage=response.usage.model_dump(),
+                cost=response.cost,
+            )
+            self._add(run.added, reply)
+            run.reply = reply
+        if not response.tool_calls:
+            self._end(run, _chat_result(run, "answer"), None)
+            return
+        run.reply = None
+        run.batch = [request.id for request in response.tool_calls]
+        run.results = {}
+        for request in response.tool_calls:
+            message = ToolCallMessage(
+                call_id=request.id, tool=request.name, arguments=request.arguments
+            )
+            self._add(run.added, message)
+        # Every call of the batch starts before any finishes: they run concurrently.
+        for request in response.tool_calls:
+            call = Call(
+                target=request.name,
+                arguments=request.arguments,
+                caller=self.context.name,
+                kind="tool",
+            )
+            call.metadata["tool_call_id"] = request.id
+            then = self._guarded(run, self._tool_done, request.id, request.name)
+            self._submit(call, then)
+
+    def _tool_done(self, run: ChatRun, call_id: str, tool: str, event: Event) -> None:
+        if run.done:
+            return
+        execution = event.execution
+        if event.status is EventStatus.COMPLETED:
+            content, is_error = _as_text(execution.response), False
+        else:
+            detail = execution.error.message if execution.error else execution.reason or ""
+            content, is_error = f"error: tool {tool!r} {event.status}: {detail}", True
+        run.results[call_id] = ToolResultMessage(
+            call_id=call_id, tool=tool, content=content, is_error=is_error, event_id=str(event.id)
+        )
+        if len(run.results) < len(run.batch):
+            return
+        # Results enter the conversation together, in the model's order of the calls,
+        # whatever order they finished in: the conversation is deterministic.
+        for key in run.batch:
+            self._add(run.added, run.results[key])
+        run.tool_calls += len(run.batch)
+        run.batch, run.results = [], {}
+        if run.steps >= run.request.max_steps:
+            self._end(run, _chat_result(run, "max_steps"), None)
+        else:
+            self._ask_model(run)
+
+    # -- plan -----------------------------------------------------------------------
+
+    def _start_plan(self, request: RunPlan, finish: Finish) -> PlanRun:
+        run = PlanRun(request=request, finish=finish, plan=uuid.uuid4())
+        if request.steps:
+            run.texts, run.source = list(request.steps), "given"
+            self._next_step(run)
+            return run
+        self._add(run.added, UserMessage(content=f"Goal: {request.goal}"))
+        conversation = [
+            ChatMessage.system(PLAN_INSTRUCTION),
+            *to_chat_messages(self.messages.read()),
+        ]
+        call = self._provider_call(request.provider, conversation, [])
+        self._submit(call, self._guarded(run, self._plan_done))
+        return run
+
+    def _plan_done(self, run: PlanRun, event: Event) -> None:
+        if run.done:
+            return
+        if event.status is not EventStatus.COMPLETED:
+            self._end(run, None, self._failed(event, "planning call"))
+            return
+        response = ChatResponse.model_validate(event.execution.response)
+        self._add(
+            run.added,
+            AssistantMessage(
+                content=response.content,
+                provider=response.provider or None,
+                usage=response.usage.model_dump(),
+                cost=response.cost,
+            ),
+        )
+        texts = _plan_steps(response.content)
+        run.texts, run.source = (texts, "model") if texts else ([run.request.goal], "goal")
+        self._next_step(run)
+
+    def _next_step(self, run: PlanRun) -> None:
+        index = len(run.steps)
+        if index >= len(run.texts):
+            completed = all(step.status == "done" for step in run.steps)
+            result = PlanResult(
+                plan=run.plan,
+                goal=run.request.goal,
+                source=run.source,
+                steps=run.steps,
+                completed=completed,
+            )
+            self._end(run, result, None)
+            return
+        total = len(run.texts)
+        request = Chat(
+            text=f"Step {index + 1} of {total}: {run.texts[index]}",
+            provider=run.request.provider,
+            max_steps=run.request.max_steps,
+            use_tools=run.request.use_tools,
+        )
+        finish = functools.partial(self._step_done, run, index)
+        run.current = self._start_chat(request, finish)
+
+    def _step_done(self, run: PlanRun, index: int, result: Any, error: Exception | None) -> None:
+        chat = run.current
+        added = chat.added if chat is not None else []
+        run.added.extend(added)
+        if error is not None:
+            status, text = "failed", str(error)
+        else:
+            status = "done" if result.stopped == "answer" else "max_steps"
+            text = result.content
+        step = PlanStep(
+            plan=run.plan,
+            index=index,
+            text=run.texts[index],
+            status=status,
+            result=text,
+            message_ids=list(added),
+        )
+        self.steps.include(step)
+        run.steps.append(step)
+        if error is not None:
+            run.texts = run.texts[: index + 1]  # a failed step ends the plan
+        self._next_step(run)
+
+    # -- structured -----------------------------------------------------------------
+
+    def _start_structured(self, request: ChatModel, finish: Finish) -> ModelRun:
+        run = ModelRun(request=request, finish=finish)
+        self._add(run.added, UserMessage(content=request.text))
+        self._ask_structured(run)
+        return run
+
+    def _ask_structured(self, run: ModelRun) -> None:
+        schema = orjson.dumps(run.request.json_schema, option=orjson.OPT_INDENT_2).decode()
+        instruction = SystemMessage(
+            content="Answer with one JSON object that matches this JSON Schema, in a "
+            f"```json block:\n```json\n{schema}\n```"
+        )
+        conversation = to_chat_messages([instruction, *self.messages.read()])
+        run.attempts += 1
+        call = self._provider_call(run.request.provider, conversation, [])
+        self._submit(call, self._guarded(run, self._structured_done))
+
+    def _structured_done(self, run: ModelRun, event: Event) -> None:
+        if run.done:
+            return
+        if event.status is not EventStatus.COMPLETED:
+            self._end(run, None, self._failed(event, "provider call"))
+            return
+        response = ChatResponse.model_validate(event.execution.response)
+        run.usage.add(response.usage.model_dump(), response.cost)
+        reply = AssistantMessage(
+            content=response.content,
+            provider=response.provider or None,
+            usage=response.usage.model_dump(),
+            cost=response.cost,
+        )
+        self._add(run.added, reply)
+        try:
+            value = _structured_value(response.content, run.request)
+        except StructuredOutputError as error:
+            if run.attempts > run.request.repair_rounds:
+                self._end(run, None, error)
+                return
+            repair = (
+                f"Your last answer could not be used: {error}. "
+                "Reply with only the corrected JSON object in a ```json block."
+            )
+            self._add(run.added, UserMessage(content=repair))
+            self._ask_structured(run)
+            return
+        result = StructuredResult(
+            value=value, reply=reply, attempts=run.attempts, message_ids=list(run.added)
+        )
+        self._end(run, result, None)
+
+
+def _structured_value(text: str, request: ChatModel) -> Any:
+    """Parse the JSON in `text` and check it against the request's schema."""
+    value = parse_json(text)
+    problems = schema_errors(value, request.json_schema)
+    if problems:
+        name = request.model_name
+        msg = f"model output does not validate as {name}: {'; '.join(problems)}"
+        raise StructuredOutputError(msg, text=text, target=name)
+    return value
+
+
+def _chat_result(run: ChatRun, stopped: str) -> ChatResult:
+    return ChatResult(
+        reply=run.reply,
+        steps=run.steps,
+        tool_calls=run.tool_calls,
+        stopped="answer" if stopped == "answer" else "max_steps",
+        message_ids=list(run.added),
+        usage=run.usage.tokens(),
+        cost=run.usage.cost,
+    )
+
+
+def _plan_steps(text: str) -> list[str]:
+    """Read `{"steps": [...]}` (or a bare list) of non-empty strings from model text."""
+    try:
+        value = parse_json(text)
+    except StructuredOutputError:
+        return []
+    if isinstance(value, dict):
+        value = value.get("steps")
+    if not isinstance(value, list):
+        return []
+    steps = [str(item).strip() for item in value if isinstance(item, (str, int, float))]
+    return [step for step in steps if step]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
