@@ -93,6 +93,10 @@ class TestPersistentPile:
         before = store.last_position()
         with pytest.raises(ItemTypeError):
             pile.include([Note(), Task()])
+        with pytest.raises(ItemTypeError):
+            pile.include(5)
+        with pytest.raises(ItemTypeError):
+            pile.include([Note(), {"not": "an element"}])
         with pytest.raises(KeyError):
             pile.remove([a, uuid4()])
         with pytest.raises(IndexError):

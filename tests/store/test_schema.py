@@ -112,6 +112,34 @@ class TestCorruptRecords:
             with pytest.raises(CorruptRecordError, match="missing sequence 4"):
                 list(store.read("a"))
 
+    def test_missing_tail_of_a_stream(self, db):
+        """A stream whose last records vanished is corrupt, not shorter."""
+        raw(db).execute("DELETE FROM records WHERE position = 5")
+        with SQLiteEventStore(db) as store:
+            with pytest.raises(CorruptRecordError, match="missing sequence 5"):
+                list(store.read("a"))
+            assert [r.sequence for r in store.read("a", to_sequence=4)] == [1, 2, 3, 4]
+
+    def test_bad_row_is_refused_by_the_schema(self, db):
+        """The schema refuses rows no append could write (bad sequence, empty type)."""
+        conn = raw(db)
+        for bad in (
+            "INSERT INTO records VALUES (6, 'a', 0, 't', x'7b7d', 0, NULL, NULL, NULL)",
+            "INSERT INTO records VALUES (6, 'a', 6, '', x'7b7d', 0, NULL, NULL, NULL)",
+            "INSERT INTO records VALUES (6, 'a', 'six', 't', x'7b7d', 0, NULL, NULL, NULL)",
+            "INSERT INTO records VALUES (6, 'a', 6, 't', '{}', 0, NULL, NULL, NULL)",
+        ):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute(bad)
+
+    def test_bad_row_written_around_the_checks(self, db):
+        """A row that slipped past the checks still shows up as a clear error."""
+        conn = raw(db)
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        conn.execute("UPDATE records SET sequence = 0 WHERE position = 1")
+        with SQLiteEventStore(db) as store, pytest.raises(CorruptRecordError, match="sequence 1"):
+            list(store.read("a"))
+
     def test_corrupt_snapshot(self, db):
         """A snapshot that cannot be decoded raises, it is not ignored."""
         with SQLiteEventStore(db) as store:

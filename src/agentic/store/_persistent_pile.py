@@ -212,16 +212,20 @@ class PersistentPile(Pile[E]):
             super().include(items)
             return
         with persisted.lock:
-            batch = [items] if isinstance(items, Element) else list(items)
-            new = [item for item in dict.fromkeys(batch) if item.id not in self]
+            batch = self._batch(items)
+            new: dict[UUID, Any] = {}
+            for item in batch:
+                if isinstance(item, Element) and item.id not in self:
+                    new.setdefault(item.id, item)
             super().include(batch)
             if new:
-                persisted.record("pile.include", {"items": _dicts(new)}, applied=True)
+                payload = {"items": _dicts(list(new.values()))}
+                persisted.record("pile.include", payload, applied=True)
 
     def insert(self, index: int, items: E | Iterable[E]) -> None:
         """Insert items before position `index`; see `Pile.insert`."""
         with self.persisted.lock:
-            batch = [items] if isinstance(items, Element) else list(items)
+            batch = self._batch(items)
             super().insert(index, batch)
             if batch:
                 payload = {"index": index, "items": _dicts(batch)}
@@ -230,7 +234,7 @@ class PersistentPile(Pile[E]):
     def update(self, items: E | Iterable[E]) -> None:
         """Replace items by id (keeping their place), adding the rest; see `Pile.update`."""
         with self.persisted.lock:
-            batch = [items] if isinstance(items, Element) else list(items)
+            batch = self._batch(items)
             super().update(batch)
             if batch:
                 self.persisted.record("pile.update", {"items": _dicts(batch)}, applied=True)
@@ -277,6 +281,13 @@ class PersistentPile(Pile[E]):
             self.persisted.record("pile.move", payload, applied=True)
 
     # -- internals --------------------------------------------------------------------
+
+    def _batch(self, items: Any) -> list[Any]:
+        if isinstance(items, Element):
+            return [items]
+        if not isinstance(items, Iterable):
+            Pile.include(self, items)  # raises the Pile's own error for a non-item
+        return list(items)
 
     def _record_removal(self, keys: list[UUID]) -> None:
         payload = {"ids": [str(key) for key in keys]}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from agentic.store._record import AppendResult, NewRecord, Record, Snapshot
+
+if TYPE_CHECKING:
+    from agentic.store._subscription import Subscription
 
 __all__ = ["AppendRequest", "EventStore"]
 
@@ -87,6 +90,18 @@ class EventStore(Protocol):
 
     def load_snapshot(self, stream: str, *, max_position: int | None = None) -> Snapshot | None:
         """Return the newest snapshot of `stream` (at or before `max_position`)."""
+        ...
+
+    def subscribe(
+        self,
+        from_position: int = 1,
+        *,
+        stream: str | None = None,
+        types: Iterable[str] | None = None,
+        correlation_id: str | None = None,
+        poll: float = 0.05,
+    ) -> Subscription:
+        """Follow the log from `from_position`: catch up, then wait for new records."""
         ...
 
     def wait_for(self, position: int, timeout: float | None) -> bool:

@@ -32,10 +32,10 @@ _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
 _DDL = (
     "CREATE TABLE agentic_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
     """CREATE TABLE records (
-        position INTEGER PRIMARY KEY,
-        stream TEXT NOT NULL,
-        sequence INTEGER NOT NULL,
-        type TEXT NOT NULL,
+        position INTEGER PRIMARY KEY CHECK (position > 0),
+        stream TEXT NOT NULL CHECK (stream <> ''),
+        sequence INTEGER NOT NULL CHECK (sequence > 0),
+        type TEXT NOT NULL CHECK (type <> ''),
         payload BLOB NOT NULL,
         timestamp REAL NOT NULL,
         correlation_id TEXT,

@@ -193,22 +193,21 @@ class SQLiteEventStore:
             CorruptRecordError: A record cannot be decoded, or a sequence is missing.
         """
         expected = max(from_sequence, 1)
-        last = to_sequence if to_sequence is not None else -1
-        while True:
+        # Read up to the head the stream had when the read began: every record up to it
+        # must be there (a missing tail is corruption too, not a shorter stream).
+        head = self.stream_sequence(stream)
+        end = head if to_sequence is None else min(to_sequence, head)
+        while expected <= end:
             rows = self._query(
-                f"SELECT {_COLUMNS} FROM records WHERE stream = ? AND sequence >= ? "  # noqa: S608 - constant columns
-                "AND (? < 0 OR sequence <= ?) ORDER BY sequence LIMIT ?",
-                (stream, expected, last, last, _PAGE),
+                f"SELECT {_COLUMNS} FROM records WHERE stream = ? "  # noqa: S608 - constant columns
+                "AND sequence BETWEEN ? AND ? ORDER BY sequence LIMIT ?",
+                (stream, expected, end, _PAGE),
             )
-            if not rows:
-                return
             # Sequences are unique and sorted, so first and last tell whether any is missing.
-            if rows[0][2] != expected or rows[-1][2] - expected != len(rows) - 1:
-                _missing(rows, 2, expected, f"stream {stream!r} is missing sequence")
+            if not rows or rows[0][2] != expected or rows[-1][2] - expected != len(rows) - 1:
+                _missing(rows, 2, expected, f"stream {stream!r} (head {head}) is missing sequence")
             expected += len(rows)
             yield from _decode(rows)
-            if len(rows) < _PAGE:
-                return
 
     def read_all(
         self,
@@ -443,6 +442,8 @@ def _missing(rows: list[Any], column: int, expected: int, what: str) -> None:
             msg = f"{what} {expected} (next stored is {row[column]} at position {row[0]})"
             raise CorruptRecordError(msg, position=expected if column == 0 else row[0])
         expected += 1
+    msg = f"{what} {expected} (no record stored at or after it)"
+    raise CorruptRecordError(msg, position=expected if column == 0 else None)
 
 
 def _decode(rows: list[Any]) -> list[Record]:
