@@ -156,14 +156,15 @@ class Executor:
             ExecutorClosedError: The executor was stopped.
         """
         task = self.start_soon(event)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if task.done() and (current is None or current.cancelling() == 0):
-                return event  # the Event was cancelled before it started, not the caller
-            task.cancel("the submitting caller was cancelled")
-            raise
+        current = asyncio.current_task()
+        before = 0 if current is None else current.cancelling()
+        # Awaiting the task directly (no shield) passes the caller's cancellation on
+        # to the task, which ends the Event cancelled and returns it; the caller must
+        # still see its own cancellation, so it is re-raised here.
+        result = await task
+        if current is not None and current.cancelling() > before:
+            raise asyncio.CancelledError
+        return result
 
     def cancel(self, event_id: Any, reason: str = "cancelled by Executor.cancel()") -> bool:
         """Cancel one running or waiting Event (call on the loop thread).
