@@ -86,3 +86,21 @@ class TestPolicyProcessor:
         allowed = run(main(Policy(rules=[Rule(effect="allow", targets=["danger"])])))
         assert allowed.status is EventStatus.COMPLETED
         assert len(calls) == 1
+
+    def test_guarded_target_never_runs_without_a_policy_processor(self):
+        """Without a PolicyProcessor in the chain, a guarded target fails instead of running."""
+        calls = []
+
+        async def handler(arguments):
+            calls.append(arguments)
+            return "ran"
+
+        resolver = TargetMap([FunctionTarget("danger", handler, guarded=True)])
+
+        async def main():
+            return await Executor(resolver, ()).submit(call("danger"))
+
+        event = run(main())
+        assert event.status is EventStatus.FAILED
+        assert event.execution.error.type == "agentic.execution.PolicyDeniedError"  # type: ignore[union-attr]
+        assert calls == []

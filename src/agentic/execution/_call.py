@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, PrivateAttr
 
-from agentic.execution._errors import ExecutionError, TargetNotFoundError
+from agentic.execution._errors import ExecutionError, PolicyDeniedError, TargetNotFoundError
 from agentic.execution.types import Target
 from agentic.primitives import Event
 
@@ -41,6 +41,7 @@ class Call(Event, type_name="Call"):
     _target: Target | None = PrivateAttr(default=None)
     _bind_error: ExecutionError | None = PrivateAttr(default=None)
     _validated: dict[str, Any] | None = PrivateAttr(default=None)
+    _cleared: bool = PrivateAttr(default=False)
 
     def bind(self, target: Target | None, error: ExecutionError | None = None) -> None:
         """Attach the live target (or the reason none could be found).
@@ -56,6 +57,7 @@ class Call(Event, type_name="Call"):
         private["_target"] = target
         private["_bind_error"] = error
         private["_validated"] = None
+        private["_cleared"] = False
 
     def _private(self) -> dict[str, Any]:
         private = self.__pydantic_private__
@@ -91,14 +93,30 @@ class Call(Event, type_name="Call"):
         msg = f"call {self.id} to {self.target!r} is not bound to a target (no resolver)"
         raise TargetNotFoundError(msg, name=self.target)
 
+    def clear_guard(self) -> None:
+        """Record that a policy allowed this Call's guarded target by name."""
+        self._private()["_cleared"] = True
+
     def set_validated(self, arguments: dict[str, Any]) -> None:
         """Keep the target's checked and coerced form of the arguments for the invocation."""
         self._private()["_validated"] = arguments
 
     async def execute(self) -> Any:
-        """Validate (unless already validated) and invoke the bound target."""
+        """Validate (unless already validated) and invoke the bound target.
+
+        Raises:
+            PolicyDeniedError: The target is guarded and no policy rule allowed it by
+                name (a chain without a policy processor never runs it).
+        """
         target = self.bound_target()
-        arguments: dict[str, Any] | None = self._private()["_validated"]
+        private = self._private()
+        if getattr(target, "guarded", False) and not private["_cleared"]:
+            msg = (
+                f"target {self.target!r} is guarded and no policy rule allowed it by name "
+                "(is a PolicyProcessor in the chain?)"
+            )
+            raise PolicyDeniedError(msg)
+        arguments: dict[str, Any] | None = private["_validated"]
         if arguments is None:
             arguments = target.validate(self.arguments)
         return await target.invoke(arguments)

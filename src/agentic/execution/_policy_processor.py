@@ -48,4 +48,6 @@ class PolicyProcessor:
                 raise PolicyDeniedError(decision.reason)
             if decision.rule is not None:  # the default's allow is implied; rules are noted
                 note(event, "policy", "allow", decision.reason)
+            if guarded:
+                event.clear_guard()
         return await call_next(event)
