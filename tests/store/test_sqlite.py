@@ -241,3 +241,30 @@ class TestLifecycle:
         """An unknown durability is refused."""
         with pytest.raises(ValueError, match="durability"):
             SQLiteEventStore(tmp_path / "e.db", durability="fast")  # type: ignore[arg-type]
+
+
+class TestGroupIsolation:
+    def test_one_failed_request_does_not_fail_its_group(self, store):
+        """In one group commit, a conflicting request fails alone; the others commit."""
+        from agentic.store._commit import _Request, encode_part
+
+        store.append("a", [rec(0)])
+        bad = _Request(
+            [encode_part("b", [rec(1)], None), encode_part("a", [rec(2)], 0)]
+        )  # second part conflicts: the first must be undone too
+        good = _Request([encode_part("b", [rec(3)], 0)])
+        after = _Request([encode_part("a", [rec(4)], 1)])
+        dup_key = _Request([encode_part("c", [rec(5, "k")], None)])
+        dup_again = _Request([encode_part("c", [rec(5, "k")], None)])
+        store._committer._write([bad, good, after, dup_key, dup_again])
+        assert isinstance(bad.error, ConcurrencyError)
+        assert good.results[0].positions == (2,)
+        assert after.results[0].sequences == (2,)
+        assert dup_again.results[0].deduplicated
+        assert dup_again.results[0].positions == dup_key.results[0].positions == (4,)
+        assert [(r.stream, r.sequence, r.payload["n"]) for r in store.read_all()] == [
+            ("a", 1, 0),
+            ("b", 1, 3),
+            ("a", 2, 4),
+            ("c", 1, 5),
+        ]

@@ -235,26 +235,26 @@ class GroupCommitter:
             request.wake.acquire()
             if request.done:
                 return _outcome(request)
-        while True:
+        # The leader's own request is first in the queue: a new leader found the queue
+        # empty, a promoted one was its oldest entry, and only the leader takes from it.
+        with self._lock:
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+        try:
+            self._write(batch)
+        finally:
+            for other in batch:
+                if other is not request:
+                    other.wake.release()
             with self._lock:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-            try:
-                self._write(batch)
-            finally:
-                for other in batch:
-                    if other is not request:
-                        other.wake.release()
-                with self._lock:
-                    if self._queue:
-                        # Hand the writer's role to the oldest waiter: it commits
-                        # everything queued meanwhile as the next group.
-                        self._queue[0].wake.release()
-                    else:
-                        self._writing = False
-                        self._idle.notify_all()
-            if request.done:
-                return _outcome(request)
+                if self._queue:
+                    # Hand the writer's role to the oldest waiter: it commits
+                    # everything queued meanwhile as the next group.
+                    self._queue[0].wake.release()
+                else:
+                    self._writing = False
+                    self._idle.notify_all()
+        return _outcome(request)
 
     def _write(self, batch: list[_Request]) -> None:
         conn = self._conn
@@ -290,18 +290,33 @@ class GroupCommitter:
 
 def _plan(txn: _Txn, request: _Request, now: float) -> None:
     """Check one request against the transaction and queue its rows; all or nothing."""
-    saved = (txn.position, dict(txn.heads), len(txn.rows), dict(txn.touched))
+    position, row_count = txn.position, len(txn.rows)
+    # Undo only what this request touches (copying every head per request would make
+    # a group of many requests over many streams quadratic).
+    before: dict[str, tuple[int | None, int | None]] = {}
     new_keys: dict[str, tuple[str, int, int, str, bytes]] = {}
     try:
         for part in request.parts:
+            if part.stream not in before:
+                before[part.stream] = (txn.heads.get(part.stream), txn.touched.get(part.stream))
             request.results.append(_plan_part(txn, part, now, new_keys))
     except StoreError as exc:
-        txn.position, txn.heads, txn.touched = saved[0], saved[1], saved[3]
-        del txn.rows[saved[2] :]
+        txn.position = position
+        del txn.rows[row_count:]
+        for stream, (head, touched) in before.items():
+            _restore(txn.heads, stream, head)
+            _restore(txn.touched, stream, touched)
         request.results = []
         request.error = exc
         return
     txn.keys.update(new_keys)
+
+
+def _restore(table: dict[str, int], key: str, value: int | None) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
 
 
 def _plan_part(
@@ -372,7 +387,7 @@ def _deduplicated(part: Part, found: dict[str, tuple[str, int, int, str, bytes]]
 def _store_error(exc: BaseException) -> BaseException:
     if isinstance(exc, StoreError) or not isinstance(exc, sqlite3.Error):
         return exc
-    msg = f"append failed, nothing was written: {exc}"
+    msg = f"append failed (a re-send with the same idempotency keys is safe): {exc}"
     error = StoreError(msg)
     error.__cause__ = exc
     return error
