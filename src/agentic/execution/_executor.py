@@ -9,11 +9,12 @@ from typing import Any
 from uuid import UUID
 
 from agentic.errors import ElementExistsError
+from agentic.execution._audit import AuditProcessor
 from agentic.execution._call import Call
 from agentic.execution._chain import Chain
 from agentic.execution._errors import ExecutionError, ExecutorClosedError, TargetNotFoundError
 from agentic.execution.types import CallNext, Processor, Resolver
-from agentic.primitives import Event, EventStatus, Pile, Progression, to_id
+from agentic.primitives import Event, EventStatus, Log, Pile, Progression, to_id
 
 __all__ = ["Executor"]
 
@@ -97,12 +98,11 @@ class Executor:
         return counts
 
     @property
-    def logs(self) -> Any:
-        """The Pile of Logs of the first audit processor in the chain, or None."""
+    def logs(self) -> Pile[Log] | None:
+        """The Logs kept by the first audit processor in the chain (None without one)."""
         for processor in self.chain.processors:
-            logs = getattr(processor, "logs", None)
-            if logs is not None:
-                return logs
+            if isinstance(processor, AuditProcessor):
+                return processor.logs
         return None
 
     # -- running ------------------------------------------------------------------
