@@ -337,10 +337,14 @@ class AgentLoop:
 
 def _structured_value(text: str, request: ChatModel) -> Any:
     """Parse the JSON in `text` and check it against the request's schema."""
-    value = parse_json(text)
+    name = request.model_name
+    try:
+        value = parse_json(text)
+    except StructuredOutputError as exc:
+        msg = f"model output for {name} holds no JSON value: {exc}"
+        raise StructuredOutputError(msg, text=text, target=name) from None
     problems = schema_errors(value, request.json_schema)
     if problems:
-        name = request.model_name
         msg = f"model output does not validate as {name}: {'; '.join(problems)}"
         raise StructuredOutputError(msg, text=text, target=name)
     return value

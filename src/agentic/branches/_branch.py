@@ -351,7 +351,7 @@ class Branch(AgentLoop, Actor):
             "format": STATE_FORMAT,
             "messages": self.messages.fork(upto).to_dict(),
             "logs": self.logs.to_dict(),
-            "steps": self.steps.to_dict(),
+            "steps": [step.to_dict() for step in self.steps],
         }
 
     def _import(self, state: Any) -> None:
@@ -362,15 +362,14 @@ class Branch(AgentLoop, Actor):
         try:  # build everything before replacing anything
             messages = MessageManager.from_dict(state["messages"])
             logs = LogManager.parse(state["logs"])
-            steps = Pile.from_dict(state["steps"], item_type=PlanStep) if "steps" in state else None
+            steps = [PlanStep.from_dict(item) for item in state.get("steps", [])]
         except (KeyError, TypeError, AgenticError, ValidationError) as exc:
             msg = f"branch state document is missing or mangles {exc}"
             raise BranchError(msg) from exc
         self.messages = messages
         self.logs.replace(logs)
         self.steps.clear()
-        if steps is not None:
-            self.steps.include(list(steps))
+        self.steps.include(steps)
 
     def _info(self) -> BranchInfo:
         return BranchInfo(
