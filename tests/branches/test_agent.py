@@ -104,7 +104,7 @@ class TestAgentLoop:
         ref = spawn_branch(system, "b", tools=[explode], providers=[provider])
         result = ref.chat("try magic")
         assert result.stopped == "answer"
-        failure = [m for m in ref.messages() if isinstance(m, ToolResultMessage)][0]
+        failure = next(m for m in ref.messages() if isinstance(m, ToolResultMessage))
         assert failure.is_error
         assert "cannot do magic" in failure.content
         assert result.content.startswith("explode failed: error: tool 'explode' failed")
@@ -117,7 +117,7 @@ class TestAgentLoop:
         )
         ref = spawn_branch(system, "b", tools=[explode], providers=[provider], policy=policy)
         result = ref.chat("try")
-        failure = [m for m in ref.messages() if isinstance(m, ToolResultMessage)][0]
+        failure = next(m for m in ref.messages() if isinstance(m, ToolResultMessage))
         assert failure.is_error
         assert "denied" in failure.content
         assert result.stopped == "answer"

@@ -40,7 +40,7 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
-class Boom(RuntimeError):
+class BoomError(RuntimeError):
     """A failure inside a Manager (not a refusal)."""
 
 
@@ -49,7 +49,7 @@ class FlakyMessages(MessageManager):
 
     def add(self, message):
         if message.content == "boom":
-            raise Boom("the message manager failed")
+            raise BoomError("the message manager failed")
         return super().add(message)
 
 
@@ -62,7 +62,7 @@ class FlakyBranch(Branch):
 
     def receive(self, message: Any) -> Any:
         if message == "explode":
-            raise Boom("the handler failed")
+            raise BoomError("the handler failed")
         return super().receive(message)
 
 
@@ -240,7 +240,7 @@ class TestRestart:
         ref = spawn_flaky(system, "f", tools=[add])
         ref.add_message("before")
         ref.invoke("add", a=1, b=2)
-        with pytest.raises(Boom, match="message manager failed"):
+        with pytest.raises(BoomError, match="message manager failed"):
             ref.add_message("boom")
         health = ref.ref.health()
         assert health.restarts == 1
@@ -266,7 +266,7 @@ class TestRestart:
         thread = threading.Thread(target=lambda: results.append(ref.chat("go")))
         thread.start()
         wait_until(lambda: ref.info().in_flight == 1)
-        with pytest.raises(Boom):
+        with pytest.raises(BoomError):
             ref.ref.ask("explode")
         assert ref.ref.health().restarts == 1
         system.loop.call_soon_threadsafe(gate.set)
@@ -279,7 +279,7 @@ class TestRestart:
         policy = SupervisionPolicy(max_restarts=2, within=60.0)
         ref = BranchRef(system.spawn(FlakyBranch, name="f", supervision=policy), timeout=5.0)
         for _ in range(3):
-            with pytest.raises(Boom):
+            with pytest.raises(BoomError):
                 ref.add_message("boom")
         wait_until(lambda: not ref.is_alive)
         with pytest.raises(BranchStoppedError):
