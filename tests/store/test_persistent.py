@@ -157,6 +157,23 @@ class TestPersistentPile:
         with pytest.raises(CorruptRecordError, match="does not hold a progression"):
             PersistentProgression.open(store, "x")
 
+    def test_malformed_records_name_their_position(self, store):
+        """A created record or a change the pile cannot replay is a CorruptRecordError."""
+        store.append("p1", [NewRecord("pile.created", {"id": "nope"})])
+        with pytest.raises(CorruptRecordError, match="malformed") as info:
+            PersistentPile.open(store, "p1")
+        assert info.value.position == 1
+        store.append("q", [NewRecord("progression.created", {"name": None})])
+        with pytest.raises(CorruptRecordError, match="malformed"):
+            PersistentProgression.open(store, "q")
+        pile = PersistentPile.open(store, "p2")
+        pile.include(Note())
+        store.append("p2", [NewRecord("pile.remove", {"ids": [str(uuid4())]})])
+        store.append("p2", [NewRecord("pile.explode", {})])
+        with pytest.raises(CorruptRecordError, match="cannot be replayed") as info:
+            PersistentPile.open(store, "p2")
+        assert info.value.position == store.last_position() - 1
+
     def test_concurrent_writer_conflict_reloads(self, store, tmp_path):
         """Two handles on one stream: the stale one gets ConcurrencyError and catches up."""
         with SQLiteEventStore(store.path, durability="normal") as other_store:

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from agentic.store._errors import CorruptRecordError
 from agentic.store._protocol import EventStore
 from agentic.store._record import AppendResult, NewRecord, Snapshot
 
@@ -119,7 +120,16 @@ def _fold(
     for record in store.read(aggregate.stream_id, sequence + 1):
         if up_to_position is not None and record.position > up_to_position:
             break
-        apply(record.type, record.payload)
+        try:
+            apply(record.type, record.payload)
+        except CorruptRecordError:
+            raise
+        except Exception as exc:
+            msg = (
+                f"record at position {record.position} ({record.type!r}, "
+                f"{record.stream!r} #{record.sequence}) cannot be replayed: {exc}"
+            )
+            raise CorruptRecordError(msg, position=record.position) from exc
         sequence, position = record.sequence, record.position
     return sequence, position
 

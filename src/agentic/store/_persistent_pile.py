@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar, overload
 from uuid import UUID, uuid4
 
-from agentic.errors import ItemTypeError
+from agentic.errors import AgenticError, ItemTypeError
 from agentic.primitives import Element, Pile, lookup_type, to_id
 from agentic.store._aggregate import Persisted, Repository
 from agentic.store._errors import ConcurrencyError, CorruptRecordError
@@ -132,7 +132,15 @@ class PersistentPile(Pile[E]):
         if created.type != CREATED:
             msg = f"stream {stream_id!r} does not hold a pile (it starts with {created.type!r})"
             raise CorruptRecordError(msg, position=created.position)
-        stored = lookup_type(created.payload["item_type"])
+        try:
+            config = created.payload
+            stored = lookup_type(config["item_type"])
+            strict, name, ident = bool(config["strict"]), config["name"], UUID(config["id"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, AgenticError):
+                raise
+            msg = f"pile stream {stream_id!r} has a malformed {CREATED!r} record: {exc!r}"
+            raise CorruptRecordError(msg, position=created.position) from exc
         if item_type is not None and item_type is not stored:
             msg = (
                 f"pile stream {stream_id!r} holds {stored.type_name!r} items, "
@@ -142,9 +150,9 @@ class PersistentPile(Pile[E]):
         pile: PersistentPile[Any] = cls(
             stream_id,
             item_type=stored,  # type: ignore[arg-type]
-            strict=created.payload["strict"],
-            name=created.payload["name"],
-            id=UUID(created.payload["id"]),
+            strict=strict,
+            name=name,
+            id=ident,
         )
         pile._persisted = repository.load(pile, use_snapshot=use_snapshot)
         return pile

@@ -74,7 +74,12 @@ class PersistentProgression(Progression):
                 f"(it starts with {created.type!r})"
             )
             raise CorruptRecordError(msg, position=created.position)
-        progression = cls(stream_id, name=created.payload["name"], id=UUID(created.payload["id"]))
+        try:
+            name, ident = created.payload["name"], UUID(created.payload["id"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = f"progression stream {stream_id!r} has a malformed {CREATED!r} record: {exc!r}"
+            raise CorruptRecordError(msg, position=created.position) from exc
+        progression = cls(stream_id, name=name, id=ident)
         progression._persisted = repository.load(progression, use_snapshot=use_snapshot)
         return progression
 
