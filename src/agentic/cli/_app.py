@@ -1,22 +1,86 @@
-"""The typer application and its entry point."""
+"""The typer application, its global options, and how errors become exit codes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 import agentic
 from agentic.cli import _demo
+from agentic.cli._context import SETTINGS
+from agentic.cli._errors import EXIT_USAGE, exit_code_for
 
 __all__ = ["app", "main"]
 
+
+class _Group(TyperGroup):
+    """The root command: runs the CLI and turns every error into one line and a code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # noqa: FBT001, FBT002 - click's signature
+        windows_expand_args: bool = True,  # noqa: FBT001, FBT002 - click's signature
+        **extra: Any,
+    ) -> Any:
+        SETTINGS.reset()
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            result = super().main(
+                argv,
+                prog_name or "agentic-cli",
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except click.exceptions.Abort:
+            code = _fail("aborted", 130)
+        except click.ClickException as exc:
+            code = _fail(exc.format_message(), exc.exit_code or EXIT_USAGE)
+        except Exception as exc:  # noqa: BLE001 - the one place every error is reported
+            code = exit_code_for(exc)
+            if SETTINGS.debug or "--debug" in argv:
+                import traceback  # noqa: PLC0415
+
+                traceback.print_exception(exc, file=sys.stderr)
+            known = isinstance(exc, agentic.errors.AgenticError) or code == EXIT_USAGE
+            text = str(exc) if known else f"internal error: {type(exc).__name__}: {exc}"
+            if not known and not SETTINGS.debug:
+                text += " (run with --debug for the traceback)"
+            _fail(text or type(exc).__name__, code)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _fail(message: str, code: int) -> int:
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    line = " ".join(lines[:1]) or "failed"
+    line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+    sys.stderr.write(f"error: {line}\n")
+    sys.stderr.flush()
+    return code
+
+
 app = typer.Typer(
     name="agentic-cli",
-    help="Create elements, build piles and progressions, and run workflows with agentic.",
+    cls=_Group,
+    help="Create elements, build piles and progressions, run workflows and chat with branches.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -28,17 +92,100 @@ def _version(value: bool) -> None:  # noqa: FBT001 - typer passes the flag posit
 
 @app.callback()
 def _root(
-    version: Annotated[  # noqa: FBT002 - a typer flag
+    *,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="State directory (default: $AGENTIC_HOME, else ./.agentic).",
+            file_okay=False,
+        ),
+    ] = None,
+    providers: Annotated[
+        Path | None,
+        typer.Option("--providers", help="Provider config (TOML; default: <home>/providers.toml)."),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON output for every command.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at info level.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[  # noqa: ARG001 - handled by its eager callback
         bool,
         typer.Option(
             "--version", help="Show the version and exit.", callback=_version, is_eager=True
         ),
     ] = False,
 ) -> None:
-    """agentic: an actor-system runtime for AI-agent work."""
+    """agentic: an actor-system runtime for AI-agent work.
+
+    Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.
+    """
+    SETTINGS.home = home
+    SETTINGS.providers = providers
+    SETTINGS.json = json_
+    SETTINGS.verbose = verbose
+    SETTINGS.debug = debug
+    _configure_logging(verbose=verbose)
 
 
-app.command("demo")(_demo.demo)
+def _configure_logging(*, verbose: bool) -> None:
+    # Logging is configured here and only here: libraries log, the edge decides where.
+    import structlog  # noqa: PLC0415
+
+    level = logging.INFO if verbose else logging.WARNING
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (in-process runners swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _register() -> None:
+    from agentic.cli import (  # noqa: PLC0415 - the command modules import lazily inside
+        _branches,
+        _elements,
+        _events,
+        _piles,
+        _progressions,
+        _runs,
+        _status,
+    )
+
+    app.add_typer(_elements.app, name="element")
+    app.add_typer(_piles.app, name="pile")
+    app.add_typer(_progressions.app, name="progression")
+    app.command("run")(_runs.run)
+    app.add_typer(_runs.app, name="runs")
+    app.add_typer(_branches.app, name="branch")
+    app.add_typer(_events.app, name="events")
+    app.command("replay")(_status.replay)
+    app.command("status")(_status.status)
+    app.command("demo")(_demo.demo)
+
+
+_register()
 
 
 def main() -> None:

@@ -6,8 +6,6 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from agentic.primitives import Element, Event, Pile, Progression
 
@@ -35,6 +33,9 @@ def demo(
     count: Annotated[int, typer.Option(min=1, max=1000, help="How many tasks to create.")] = 5,
 ) -> None:
     """Show the primitives: a typed Pile, two Progressions over it, Events and their Logs."""
+    from rich.console import Console  # noqa: PLC0415 - keep start-up fast
+    from rich.table import Table  # noqa: PLC0415
+
     console = Console()
     tasks = Pile(
         (Task(title=f"task {i}", priority=(i * 7) % 5) for i in range(count)),

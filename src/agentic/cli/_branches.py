@@ -1,0 +1,169 @@
+"""`agentic-cli branch`: conversations kept in the store, continued across invocations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentic.cli._context import (
+    JsonOption,
+    catalog,
+    console,
+    emit_json,
+    provider_map,
+    store,
+    wants_json,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Branches: conversations with a provider.", no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(help="The branch's name.")]
+
+
+def _check_provider(provider: str | None) -> list[str]:
+    from agentic.kernel import CatalogInputError  # noqa: PLC0415
+
+    names = sorted(provider_map())
+    if provider is not None and provider not in names:
+        msg = f"provider {provider!r} is not configured (configured: {', '.join(names)})"
+        raise CatalogInputError(msg)
+    return names
+
+
+@app.command("create")
+def create(
+    name: Name,
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="Provider name (default: the default).")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="A system prompt.")] = None,
+    *,
+    json_: JsonOption = False,
+) -> None:
+    """Create a branch."""
+    _check_provider(provider)
+    with catalog() as state:
+        state.create_branch(name, provider=provider, system=system)
+    if wants_json(json_):
+        emit_json({"name": name, "provider": provider, "system": system})
+    else:
+        typer.echo(f"created branch {name!r}")
+
+
+@app.command("list")
+def list_(*, json_: JsonOption = False) -> None:
+    """List the branches."""
+    from agentic.kernel import BranchHistory  # noqa: PLC0415
+
+    with catalog() as state:
+        histories = [BranchHistory(state.store, n) for n in state.names("branch")]
+    rows = [
+        {"name": h.name, "provider": h.provider, "messages": len(h.messages), "chats": h.chats}
+        for h in histories
+    ]
+    if wants_json(json_):
+        emit_json(rows)
+        return
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"{len(rows)} branch(es)")
+    for column in ("name", "provider", "chats", "messages"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["name"]),
+            str(row["provider"] or "(default)"),
+            str(row["chats"]),
+            str(row["messages"]),
+        )
+    console().print(table)
+
+
+@app.command("show")
+def show(name: Name, *, json_: JsonOption = False) -> None:
+    """Show a branch's conversation."""
+    from agentic.kernel import BranchHistory  # noqa: PLC0415
+
+    with catalog() as state:
+        state.entry("branch", name)
+        history = BranchHistory(state.store, name)
+    if wants_json(json_):
+        emit_json(
+            {
+                "name": name,
+                "provider": history.provider,
+                "system": history.system,
+                "chats": history.chats,
+                "messages": history.messages,
+                "logs": len(history.logs),
+            }
+        )
+        return
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    table = Table(title=f"branch {name!r} · {history.chats} chat(s) · {len(history.logs)} log(s)")
+    table.add_column("#", justify="right")
+    table.add_column("role")
+    table.add_column("content", overflow="fold")
+    for index, message in enumerate(history.messages):
+        role = str(message.get("role", message.get("$type", "?")))
+        content = message.get("content")
+        if not isinstance(content, str):
+            content = str(message.get("calls", message.get("result", "")))
+        table.add_row(str(index), role, Text(content))
+    console().print(table)
+
+
+@app.command("chat")
+def chat(
+    name: Name,
+    text: Annotated[str, typer.Argument(help="What to say.")],
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, max=100, help="Model calls at most.")
+    ] = 8,
+    *,
+    json_: JsonOption = False,
+) -> None:
+    """Send a message to a branch and print the reply (the conversation is kept)."""
+    from agentic.actors import ActorSystem  # noqa: PLC0415 - heavy imports on demand
+    from agentic.branches import SystemMessage, spawn_branch  # noqa: PLC0415
+    from agentic.kernel import BranchHistory, CatalogInputError, standard_tools  # noqa: PLC0415
+
+    if not text.strip():
+        msg = "the message is empty"
+        raise CatalogInputError(msg)
+    text.encode("utf-8")  # a lone surrogate cannot be stored: refuse it before anything runs
+    with store() as opened:
+        from agentic.kernel import Catalog  # noqa: PLC0415
+
+        Catalog(opened).entry("branch", name)
+        history = BranchHistory(opened, name)
+        providers = provider_map()
+        if history.provider is not None and history.provider not in providers:
+            msg = (
+                f"branch {name!r} uses provider {history.provider!r}, which is not configured "
+                f"(configured: {', '.join(sorted(providers))})"
+            )
+            raise CatalogInputError(msg)
+        with ActorSystem("agentic-cli") as system:
+            ref = spawn_branch(
+                system,
+                name,
+                tools=standard_tools(),
+                providers=providers,
+                default_provider=history.provider,
+                state=history.state(),
+            )
+            if not history.messages and history.system:
+                ref.add_message(SystemMessage(content=history.system))
+            result = ref.chat(text, max_steps=max_steps)
+            exported = ref.export()
+        history.record_chat(text, result.content, exported)
+    if wants_json(json_):
+        emit_json({"branch": name, **result.model_dump(mode="json"), "content": result.content})
+    else:
+        typer.echo(result.content)

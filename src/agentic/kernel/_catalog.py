@@ -1,0 +1,462 @@
+"""Catalog: the state agentic-cli keeps in the event store.
+
+```
+stream "catalog"            catalog.created {kind, name, ...}   one per pile/progression/branch
+stream "elements"           a PersistentPile of every Element created
+stream "pile-<name>"        a PersistentPile restricted to an item type
+stream "progression-<name>" a PersistentProgression (bound to a pile, or to all elements)
+stream "branch-<name>"      branch.created, then branch.chat (new messages and logs)
+stream "run-<id>"           run.started, step.finished..., run.finished (WorkflowRunner)
+```
+
+Every change is checked in full before anything is appended, so a refused change
+leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from agentic.errors import AgenticError
+from agentic.kernel._cli_types import element_type
+from agentic.kernel._state_errors import CatalogInputError, EntryExistsError, EntryNotFoundError
+from agentic.primitives import Element, Pile
+from agentic.store import (
+    EventStore,
+    NewRecord,
+    PersistentPile,
+    PersistentProgression,
+    Repository,
+)
+
+__all__ = [
+    "CATALOG_STREAM",
+    "ELEMENTS_STREAM",
+    "NAME_PATTERN",
+    "Catalog",
+    "check_name",
+    "resolve_id",
+    "short_id",
+]
+
+CATALOG_STREAM = "catalog"
+"""The stream that records what piles, progressions and branches exist."""
+ELEMENTS_STREAM = "elements"
+"""The stream of the pile that holds every element."""
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
+"""What a pile, progression or branch name may look like."""
+
+_NAME = re.compile(NAME_PATTERN)
+_HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
+_KINDS = ("pile", "progression", "branch")
+_MAX_DOCUMENT = 16 * 1024 * 1024
+_SHORT = 8
+
+
+def short_id(key: UUID | str) -> str:
+    """Return the first 8 hex digits of an id followed by an ellipsis, for messages."""
+    return f"{str(key)[:8]}…"
+
+
+class Catalog:
+    """The CLI's state: elements, named piles, progressions and branches in one store.
+
+    Args:
+        store: The event store (usually from `open_store(home)`).
+        use_snapshot: Load piles and progressions from their latest snapshot (False:
+            replay every record, as `replay` does).
+    """
+
+    def __init__(self, store: EventStore, *, use_snapshot: bool = True) -> None:
+        self.store = store
+        """The event store."""
+        self._repository = Repository(store)
+        self._use_snapshot = use_snapshot
+        self._entries: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in _KINDS}
+        self._sequence = 0
+        for record in store.read(CATALOG_STREAM):
+            self._sequence = record.sequence
+            kind, name = record.payload.get("kind"), record.payload.get("name")
+            if record.type == "catalog.created" and kind in self._entries and name:
+                self._entries[kind][name] = dict(record.payload)
+        self._elements: PersistentPile[Element] | None = None
+        self._piles: dict[str, PersistentPile[Any]] = {}
+        self._progressions: dict[str, PersistentProgression] = {}
+
+    # -- names ----------------------------------------------------------------------
+
+    def names(self, kind: str) -> list[str]:
+        """Return the names of every `pile`, `progression` or `branch`, sorted."""
+        return sorted(self._entries[kind])
+
+    def entry(self, kind: str, name: str) -> dict[str, Any]:
+        """Return the creation record of a pile, progression or branch.
+
+        Raises:
+            EntryNotFoundError: There is none by that name.
+        """
+        found = self._entries[kind].get(name)
+        if found is None:
+            known = ", ".join(repr(n) for n in self.names(kind)[:10]) or "none"
+            msg = f"{kind} {name!r} not found (known: {known})"
+            raise EntryNotFoundError(msg, kind=kind, key=name)
+        return found
+
+    def _create(self, kind: str, name: str, **fields: Any) -> dict[str, Any]:
+        check_name(kind, name)
+        if name in self._entries[kind]:
+            msg = f"{kind} {name!r} already exists"
+            raise EntryExistsError(msg, kind=kind, key=name)
+        return {"kind": kind, "name": name, **fields}
+
+    def _commit(self, payload: dict[str, Any], *extra: tuple[str, NewRecord]) -> None:
+        from agentic.store import AppendRequest  # noqa: PLC0415 - only writers need it
+
+        requests = [
+            AppendRequest(
+                CATALOG_STREAM,
+                [NewRecord("catalog.created", payload)],
+                expected_sequence=self._sequence,
+            )
+        ]
+        requests += [
+            AppendRequest(stream, [record], expected_sequence=0) for stream, record in extra
+        ]
+        results = self.store.append_many(requests)
+        self._sequence = results[0].last_sequence
+        self._entries[payload["kind"]][payload["name"]] = payload
+
+    # -- elements -------------------------------------------------------------------
+
+    @property
+    def elements(self) -> Pile[Element]:
+        """The pile of every element (an empty one, not yet stored, before the first)."""
+        if self._elements is None and not self.store.stream_sequence(ELEMENTS_STREAM):
+            return Pile(item_type=Element, name="elements")
+        return self._open_elements()
+
+    def _open_elements(self) -> PersistentPile[Element]:
+        if self._elements is None:
+            self._elements = PersistentPile.open(
+                self._repository,
+                ELEMENTS_STREAM,
+                item_type=Element,
+                name="elements",
+                use_snapshot=self._use_snapshot,
+            )
+        return self._elements
+
+    def element(self, ref: str) -> Element:
+        """Return the element whose id is `ref` (or starts with `ref`, 4+ hex digits).
+
+        Raises:
+            CatalogInputError: `ref` is not an id, or is a prefix of several.
+            EntryNotFoundError: No element has that id.
+        """
+        return self.elements[resolve_id(ref, self.elements.keys(), where="the store")]
+
+    def create_element(self, type_name: str, data: Any) -> Element:
+        """Validate `data` as an element of type `type_name` and keep it.
+
+        Raises:
+            UnknownElementTypeError: No Element type is registered under `type_name`.
+            CatalogInputError: `data` is not a JSON object, not a valid element of that
+                type, or cannot be stored.
+        """
+        cls = element_type(type_name)
+        if not isinstance(data, dict):
+            msg = f"element data must be a JSON object, not {type(data).__name__}"
+            raise CatalogInputError(msg)
+        document = {k: v for k, v in data.items() if k != "$type"}
+        try:
+            element = cls.model_validate(document)
+            encoded = orjson.dumps(element.to_dict())
+        except AgenticError:
+            raise
+        except (ValueError, TypeError, RecursionError) as exc:
+            msg = f"invalid {cls.type_name} data: {_first_line(exc)}"
+            raise CatalogInputError(msg) from exc
+        if len(encoded) > _MAX_DOCUMENT:
+            msg = f"element data is too large ({len(encoded)} bytes; limit {_MAX_DOCUMENT})"
+            raise CatalogInputError(msg)
+        if element.id in self.elements:
+            msg = f"element {element.id} already exists"
+            raise EntryExistsError(msg, kind="element", key=str(element.id))
+        self._open_elements().include(element)
+        return element
+
+    def list_elements(self, type_name: str | None = None) -> list[Element]:
+        """Return every element (of type `type_name` or a subclass), oldest first."""
+        items = list(self.elements)
+        if type_name is None:
+            return items
+        cls = element_type(type_name)
+        return [item for item in items if isinstance(item, cls)]
+
+    # -- piles ----------------------------------------------------------------------
+
+    def create_pile(self, name: str, type_name: str | None = None) -> PersistentPile[Any]:
+        """Create the pile `name`, holding items of `type_name` (any Element if None).
+
+        Raises:
+            CatalogInputError: The name is malformed.
+            EntryExistsError: A pile by that name exists.
+            UnknownElementTypeError: `type_name` is not registered.
+        """
+        item_type = element_type(type_name) if type_name is not None else Element
+        payload = self._create("pile", name, item_type=item_type.type_name)
+        if self.store.stream_sequence(f"pile-{name}"):
+            msg = f"stream 'pile-{name}' exists already without a catalog entry"
+            raise EntryExistsError(msg, kind="pile", key=name)
+        self._commit(payload)
+        return self.pile(name)
+
+    def pile(self, name: str) -> PersistentPile[Any]:
+        """Return the pile `name`.
+
+        Raises:
+            EntryNotFoundError: There is no such pile.
+        """
+        entry = self.entry("pile", name)
+        if name not in self._piles:
+            self._piles[name] = PersistentPile.open(
+                self._repository,
+                f"pile-{name}",
+                item_type=element_type(entry["item_type"]),
+                name=name,
+                use_snapshot=self._use_snapshot,
+            )
+        return self._piles[name]
+
+    def pile_add(self, name: str, refs: Sequence[str]) -> list[Element]:
+        """Add the elements `refs` to pile `name`; return those newly added.
+
+        Raises:
+            EntryNotFoundError: No such pile or element.
+            CatalogInputError: An element is not of the pile's item type.
+        """
+        pile = self.pile(name)
+        items = [self.element(ref) for ref in refs]
+        for item in items:
+            if not isinstance(item, pile.item_type):
+                msg = (
+                    f"element {short_id(item.id)} is of type {type(item).type_name}, but pile "
+                    f"{name!r} holds {pile.item_type.type_name} items"
+                )
+                raise CatalogInputError(msg)
+        new = [item for item in dict.fromkeys(items) if item.id not in pile]
+        if new:
+            pile.include(new)
+        return new
+
+    def pile_remove(self, name: str, refs: Sequence[str]) -> list[UUID]:
+        """Remove the elements `refs` from pile `name` (all or none).
+
+        Raises:
+            EntryNotFoundError: No such pile, or an element is not in it.
+            CatalogInputError: An element is still ordered by a progression bound to it.
+        """
+        pile = self.pile(name)
+        keys = list(dict.fromkeys(resolve_id(r, pile.keys(), where=f"pile {name!r}") for r in refs))
+        for other in self.names("progression"):
+            if self.entry("progression", other).get("pile") != name:
+                continue
+            progression = self.progression(other)
+            for key in keys:
+                if key in progression:
+                    msg = (
+                        f"element {short_id(key)} is still in progression {other!r} "
+                        f"(bound to pile {name!r}); remove it there first"
+                    )
+                    raise CatalogInputError(msg)
+        pile.remove(keys)
+        return keys
+
+    # -- progressions ---------------------------------------------------------------
+
+    def create_progression(self, name: str, pile: str | None = None) -> PersistentProgression:
+        """Create the progression `name`, bound to pile `pile` (or to all elements).
+
+        Raises:
+            CatalogInputError: The name is malformed.
+            EntryExistsError: A progression by that name exists.
+            EntryNotFoundError: The pile does not exist.
+        """
+        if pile is not None:
+            self.entry("pile", pile)
+        payload = self._create("progression", name, pile=pile)
+        if self.store.stream_sequence(f"progression-{name}"):
+            msg = f"stream 'progression-{name}' exists already without a catalog entry"
+            raise EntryExistsError(msg, kind="progression", key=name)
+        self._commit(payload)
+        return self.progression(name)
+
+    def progression(self, name: str) -> PersistentProgression:
+        """Return the progression `name`.
+
+        Raises:
+            EntryNotFoundError: There is no such progression.
+        """
+        self.entry("progression", name)
+        if name not in self._progressions:
+            self._progressions[name] = PersistentProgression.open(
+                self._repository,
+                f"progression-{name}",
+                name=name,
+                use_snapshot=self._use_snapshot,
+            )
+        return self._progressions[name]
+
+    def scope(self, name: str) -> tuple[Pile[Any], str]:
+        """Return the pile progression `name` orders, and how to name it in messages."""
+        bound = self.entry("progression", name).get("pile")
+        if bound is None:
+            return self.elements, "the store"
+        return self.pile(bound), f"pile {bound!r}"
+
+    def progression_append(self, name: str, refs: Sequence[str]) -> list[UUID]:
+        """Append elements to progression `name`, all or none.
+
+        Raises:
+            EntryNotFoundError: No such progression, or an element is not in its pile.
+            CatalogInputError: An element is in it already or named twice.
+        """
+        progression = self.progression(name)
+        pile, where = self.scope(name)
+        keys = [resolve_id(ref, pile.keys(), where=where) for ref in refs]
+        seen: set[UUID] = set()
+        for key in keys:
+            if key in progression or key in seen:
+                msg = f"element {short_id(key)} is already in progression {name!r}"
+                raise CatalogInputError(msg)
+            seen.add(key)
+        if keys:
+            progression.extend(keys)
+        return keys
+
+    def progression_insert(self, name: str, index: int, ref: str) -> UUID:
+        """Insert an element before position `index` of progression `name`.
+
+        Raises:
+            EntryNotFoundError: No such progression, or the element is not in its pile.
+            CatalogInputError: The element is in it already, or `index` is out of range.
+        """
+        progression = self.progression(name)
+        pile, where = self.scope(name)
+        key = resolve_id(ref, pile.keys(), where=where)
+        if key in progression:
+            msg = f"element {short_id(key)} is already in progression {name!r}"
+            raise CatalogInputError(msg)
+        _check_index(index, -len(progression), len(progression), name)
+        progression.insert(index, key)
+        return key
+
+    def progression_move(self, name: str, ref: str, index: int) -> UUID:
+        """Move an element of progression `name` to position `index`.
+
+        Raises:
+            EntryNotFoundError: No such progression, or the element is not in it.
+            CatalogInputError: `index` is out of range.
+        """
+        progression = self.progression(name)
+        key = resolve_id(ref, list(progression), where=f"progression {name!r}")
+        _check_index(index, -len(progression), len(progression) - 1, name)
+        progression.move(key, index)
+        return key
+
+    def progression_remove(self, name: str, refs: Sequence[str]) -> list[UUID]:
+        """Remove elements from progression `name`, all or none.
+
+        Raises:
+            EntryNotFoundError: No such progression, or an element is not in it.
+        """
+        progression = self.progression(name)
+        ids = list(progression)
+        keys = list(dict.fromkeys(resolve_id(r, ids, where=f"progression {name!r}") for r in refs))
+        for key in keys:
+            progression.remove(key)
+        return keys
+
+    # -- branches (records only; see agentic.kernel.BranchHistory) -------------------
+
+    def create_branch(self, name: str, *, provider: str | None, system: str | None) -> None:
+        """Record a new branch `name` with its provider and system prompt.
+
+        Raises:
+            CatalogInputError: The name is malformed.
+            EntryExistsError: A branch by that name exists.
+        """
+        payload = self._create("branch", name, provider=provider, system=system)
+        stream = f"branch-{name}"
+        if self.store.stream_sequence(stream):
+            msg = f"stream {stream!r} exists already without a catalog entry"
+            raise EntryExistsError(msg, kind="branch", key=name)
+        created = NewRecord(
+            "branch.created", {"name": name, "provider": provider, "system": system}
+        )
+        self._commit(payload, (stream, created))
+
+
+def check_name(kind: str, name: str) -> None:
+    """Check that `name` may name a pile, progression or branch.
+
+    Raises:
+        CatalogInputError: It may not.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        msg = (
+            f"invalid {kind} name {name!r}: use 1-64 letters, digits, '_', '.', '-' "
+            "(not starting with '.' or '-')"
+        )
+        raise CatalogInputError(msg)
+
+
+def resolve_id(ref: str, candidates: Iterable[UUID], *, where: str) -> UUID:
+    """Return the id in `candidates` that `ref` names (a full id or a unique prefix).
+
+    Raises:
+        CatalogInputError: `ref` is not an id or id prefix, or is ambiguous.
+        EntryNotFoundError: No candidate matches.
+    """
+    text = ref.strip().lower() if isinstance(ref, str) else ""
+    if not _HEX.match(text):
+        msg = f"{ref!r} is not an element id (expected a UUID or 4+ of its hex digits)"
+        raise CatalogInputError(msg)
+    try:
+        full: UUID | None = UUID(text)
+    except ValueError:
+        full = None
+    pool = list(candidates)
+    if full is not None:
+        matches = [key for key in pool if key == full]
+    else:
+        matches = [key for key in pool if str(key).startswith(text)]
+    if not matches:
+        msg = f"element {short_id(text) if len(text) > _SHORT else text} not found in {where}"
+        raise EntryNotFoundError(msg, kind="element", key=text)
+    if len(matches) > 1:
+        msg = f"id prefix {text!r} matches {len(matches)} elements in {where}; give more digits"
+        raise CatalogInputError(msg)
+    return matches[0]
+
+
+def _check_index(index: int, low: int, high: int, name: str) -> None:
+    if not low <= index <= high:
+        msg = f"index {index} is out of range for progression {name!r} ({low}..{high})"
+        raise CatalogInputError(msg)
+
+
+def _first_line(exc: BaseException) -> str:
+    from pydantic import ValidationError  # noqa: PLC0415 - only on the error path
+
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        return f"{where}: {first['msg']}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
