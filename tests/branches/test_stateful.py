@@ -1,0 +1,109 @@
+"""A Hypothesis state machine drives a Branch with random operations against a plain model."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from agentic.actors import ActorSystem
+from agentic.branches import BranchRef, spawn_branch
+from agentic.primitives import EventStatus
+from agentic.providers import OfflineProvider, ToolRule
+
+pytestmark = pytest.mark.stateful
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+PROVIDER = OfflineProvider(
+    rules=[
+        ToolRule(pattern=r"^add (\d+) and (\d+)$", tool="add", arguments={"a": "{1}", "b": "{2}"})
+    ]
+)
+words = st.text(alphabet="abcdefgh ", min_size=1, max_size=12).map(str.strip).filter(bool)
+numbers = st.integers(min_value=0, max_value=999)
+
+
+class BranchMachine(RuleBasedStateMachine):
+    """The model: the conversation as (kind, content) pairs, the number of Logs, the forks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before = set(threading.enumerate())
+        self.system = ActorSystem("stateful", ask_timeout=10.0)
+        self.branch = spawn_branch(self.system, "main", tools=[add], providers=[PROVIDER])
+        self.model: list[tuple[str, str]] = []
+        self.logs = 0
+        self.forks: list[tuple[BranchRef, list[tuple[str, str]]]] = []
+
+    def teardown(self) -> None:
+        self.system.shutdown(timeout=10.0)
+        left = [t for t in threading.enumerate() if t not in self.before and t.is_alive()]
+        assert left == []
+
+    @rule(text=words)
+    def add_message(self, text: str) -> None:
+        self.branch.add_message(text)
+        self.model.append(("UserMessage", text))
+
+    @rule(a=numbers, b=numbers)
+    def invoke_tool(self, a: int, b: int) -> None:
+        event = self.branch.invoke("add", a=a, b=b)
+        assert event.status is EventStatus.COMPLETED
+        assert event.execution.response == a + b
+        self.logs += 1
+
+    @rule(a=numbers, b=numbers)
+    def chat_with_tool(self, a: int, b: int) -> None:
+        result = self.branch.chat(f"add {a} and {b}")
+        assert result.content == f"add: {a + b}"
+        self.model += [
+            ("UserMessage", f"add {a} and {b}"),
+            ("ToolCallMessage", ""),
+            ("ToolResultMessage", str(a + b)),
+            ("AssistantMessage", f"add: {a + b}"),
+        ]
+        self.logs += 3
+
+    @rule(text=words)
+    def chat_echo(self, text: str) -> None:
+        result = self.branch.chat(f"say {text}")
+        assert result.content == f"say {text}"
+        self.model += [("UserMessage", f"say {text}"), ("AssistantMessage", f"say {text}")]
+        self.logs += 1
+
+    @precondition(lambda self: len(self.forks) < 3)
+    @rule(data=st.data())
+    def fork(self, data: st.DataObject) -> None:
+        upto = data.draw(st.integers(min_value=0, max_value=len(self.model)))
+        child = self.branch.fork(upto=upto)
+        self.forks.append((child, list(self.model[:upto])))
+
+    @rule()
+    def export_import(self) -> None:
+        state = self.branch.export()
+        self.branch.import_state(state)
+        assert self.branch.export() == state
+
+    @invariant()
+    def conversation_matches(self) -> None:
+        seen = [(type(m).__name__, m.content) for m in self.branch.messages()]
+        assert seen == self.model
+        info = self.branch.info()
+        assert (info.logs, info.status, info.in_flight, info.queued) == (self.logs, "ready", 0, 0)
+
+    @invariant()
+    def forks_keep_their_copy(self) -> None:
+        for child, expected in self.forks:
+            assert [(type(m).__name__, m.content) for m in child.messages()] == expected
+
+
+TestBranchMachine = BranchMachine.TestCase
+TestBranchMachine.settings = settings(max_examples=50, stateful_step_count=15, deadline=None)
