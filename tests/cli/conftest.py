@@ -1,0 +1,110 @@
+"""Fixtures for the CLI tests: a state directory, the installed CLI as a subprocess,
+and the same app in-process (typer's CliRunner) for the many-input tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from agentic.cli import app
+
+EXIT_CODES = {0, 1, 2}
+
+
+def cli_command() -> list[str]:
+    """The installed `agentic-cli` script next to this interpreter, else `-m agentic.cli`."""
+    script = Path(sys.executable).parent / "agentic-cli"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "agentic.cli"]
+
+
+@dataclass
+class Outcome:
+    """What one invocation did."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """Parse stdout as one JSON document."""
+        return json.loads(self.stdout)
+
+
+Run = Callable[..., Outcome]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh state directory."""
+    return tmp_path / "state"
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["AGENTIC_HOME"] = str(home)
+    env["COLUMNS"] = "120"
+    env.pop("NO_COLOR", None)
+    return env
+
+
+@pytest.fixture
+def sh(home: Path) -> Run:
+    """Run the installed CLI as a subprocess with AGENTIC_HOME=home."""
+
+    def run(*args: str, stdin: bytes | None = None, timeout: float = 60) -> Outcome:
+        done = subprocess.run(
+            [*cli_command(), *args],
+            input=stdin,
+            capture_output=True,
+            env=_env(home),
+            timeout=timeout,
+            check=False,
+        )
+        return Outcome(
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
+        )
+
+    return run
+
+
+def invoke_in_process(home: Path, args: Sequence[str], stdin: bytes | None = None) -> Outcome:
+    """Run the app in this process (typer's CliRunner) with AGENTIC_HOME=home."""
+    runner = CliRunner()
+    result = runner.invoke(
+        app, list(args), input=stdin, env={"AGENTIC_HOME": str(home), "COLUMNS": "120"}
+    )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # an error escaped the CLI's handler: a bug
+    return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(home: Path) -> Run:
+    """Run the app in-process with AGENTIC_HOME=home."""
+
+    def run(*args: str, stdin: bytes | None = None) -> Outcome:
+        return invoke_in_process(home, args, stdin)
+
+    return run
+
+
+def assert_one_line_error(outcome: Outcome, *codes: int) -> None:
+    """The invocation failed with one of `codes` and one `error:` line, no traceback."""
+    assert outcome.code in (codes or (1, 2)), outcome
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1, outcome.stderr
+    assert lines[0].startswith("error: "), outcome.stderr
+    assert "Traceback" not in outcome.stderr + outcome.stdout

@@ -1,0 +1,252 @@
+"""End-to-end: the installed agentic-cli, one subprocess per command, sharing a state
+directory; then the same flows in-process for the rest of the commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import Outcome, Run, assert_one_line_error
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _ok(outcome: Outcome) -> Outcome:
+    assert outcome.code == 0, outcome
+    return outcome
+
+
+class TestEndToEnd:
+    """Separate invocations of the installed script see what earlier ones made."""
+
+    def test_elements_pile_progression_run_events_replay(self, sh: Run) -> None:
+        """Create elements, a pile and a progression, run a workflow, read its events, replay."""
+        note = _ok(sh("element", "create", "--type", "Note", "--data", '{"text": "hi"}'))
+        note_id = note.stdout.strip()
+        task = _ok(sh("element", "create", "-t", "Task", "-d", '{"title": "ship", "priority": 2}'))
+        task_id = task.stdout.strip()
+        assert len(note_id) == 36
+        assert len(task_id) == 36
+
+        listed = _ok(sh("element", "list", "--json")).json()
+        assert [e["id"] for e in listed] == [note_id, task_id]
+
+        _ok(sh("pile", "create", "work"))
+        _ok(sh("pile", "add", "work", note_id, task_id[:8]))
+        _ok(sh("progression", "create", "plan", "--pile", "work"))
+        _ok(sh("progression", "append", "plan", task_id, note_id))
+        _ok(sh("progression", "move", "plan", note_id, "0"))
+        shown = _ok(sh("progression", "show", "plan", "--json")).json()
+        assert [e["id"] for e in shown["items"]] == [note_id, task_id]
+
+        run = _ok(sh("run", str(EXAMPLES / "parallel.toml"), "--json")).json()
+        assert run["status"] == "completed"
+        assert [s["id"] for s in run["steps"]] == [
+            "draft",
+            "count",
+            "keywords",
+            "shout",
+            "review",
+            "digest",
+        ]
+        run_id = run["run_id"]
+
+        events = _ok(sh("events", "show", "--correlation", run_id, "--json")).json()
+        types = [e["type"] for e in events]
+        assert types[0] == "run.started"
+        assert types[-1] == "run.finished"
+        assert types.count("step.finished") == 6
+        again = _ok(sh("runs", "show", run_id[:6], "--json")).json()
+        assert again == run
+
+        first = _ok(sh("replay", "--json")).json()
+        assert first["counts"]["elements"] == 2
+        assert first["counts"]["runs"] == 1
+        assert first["problems"] == []
+        second = _ok(sh("replay", "--json")).json()
+        assert second["digest"] == first["digest"]
+
+    def test_run_shows_progress_and_summary(self, sh: Run) -> None:
+        """`run` prints each finished step and a summary table with every step's status."""
+        outcome = _ok(sh("run", str(EXAMPLES / "parallel.toml")))
+        for step in ("draft", "count", "keywords", "shout", "review", "digest"):
+            assert step in outcome.stdout
+        assert "6/6" in outcome.stdout
+        assert "completed" in outcome.stdout
+        assert outcome.stderr == ""
+
+    def test_linear_example_runs(self, sh: Run) -> None:
+        """The linear JSON example runs to completion."""
+        report = _ok(sh("run", str(EXAMPLES / "linear.json"), "--json")).json()
+        assert report["status"] == "completed"
+        assert report["steps"][-1]["result"]["words"] == 9
+
+    def test_branch_conversation_continues_across_invocations(self, sh: Run) -> None:
+        """A branch's messages are kept: the second chat sees the first."""
+        _ok(sh("branch", "create", "pal", "--system", "Be brief."))
+        _ok(sh("branch", "chat", "pal", "first words"))
+        _ok(sh("branch", "chat", "pal", "second words"))
+        shown = _ok(sh("branch", "show", "pal", "--json")).json()
+        contents = [m.get("content") for m in shown["messages"]]
+        assert contents[0] == "Be brief."
+        assert "first words" in contents
+        assert "second words" in contents
+        assert shown["chats"] == 2
+
+    def test_help_and_version(self, sh: Run) -> None:
+        """`--help` lists the command groups; `--version` prints one line."""
+        text = _ok(sh("--help")).stdout
+        for group in ("element", "pile", "progression", "run", "runs", "branch", "events"):
+            assert group in text
+        assert _ok(sh("--version")).stdout.startswith("agentic-cli ")
+
+
+class TestCommands:
+    """Each command, in-process, with --json and with tables."""
+
+    def test_element_show_and_types(self, cli: Run) -> None:
+        """`element show` prints the fields; `element types` lists the built-in types."""
+        eid = _ok(cli("element", "create", "-t", "Document", "-d", '{"title": "T", "body": "B"}'))
+        doc = _ok(cli("element", "show", eid.stdout.strip(), "--json")).json()
+        assert doc["title"] == "T"
+        assert doc["$type"] == "agentic.Document"
+        table = _ok(cli("element", "show", eid.stdout.strip())).stdout
+        assert "title" in table
+        types = [t["type"] for t in _ok(cli("element", "types", "--json")).json()]
+        assert {"agentic.Note", "agentic.Task", "agentic.Document"} <= set(types)
+
+    def test_data_from_file_and_stdin(self, cli: Run, tmp_path: Path) -> None:
+        """`--data @file` and `--data @-` read the document from a file or stdin."""
+        path = tmp_path / "note.json"
+        path.write_text('{"text": "from a file"}')
+        _ok(cli("element", "create", "-t", "Note", "-d", f"@{path}"))
+        _ok(cli("element", "create", "-t", "Note", "-d", "@-", stdin=b'{"text": "stdin"}'))
+        texts = [e["text"] for e in _ok(cli("element", "list", "--type", "Note", "--json")).json()]
+        assert texts == ["from a file", "stdin"]
+
+    def test_list_filters_by_type(self, cli: Run) -> None:
+        """`element list --type` keeps only that type."""
+        _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "a"}'))
+        _ok(cli("element", "create", "-t", "Task", "-d", '{"title": "b"}'))
+        assert len(_ok(cli("element", "list", "--type", "Task", "--json")).json()) == 1
+        assert "2 element(s)" in _ok(cli("element", "list")).stdout
+
+    def test_pile_commands(self, cli: Run) -> None:
+        """A typed pile takes its type, refuses others, shows and lists its items."""
+        note = _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "a"}')).stdout.strip()
+        task = _ok(cli("element", "create", "-t", "Task", "-d", '{"title": "b"}')).stdout.strip()
+        _ok(cli("pile", "create", "notes", "--type", "Note"))
+        added = _ok(cli("pile", "add", "notes", note, "--json")).json()
+        assert added["added"] == [note]
+        assert _ok(cli("pile", "add", "notes", note, "--json")).json()["added"] == []
+        refused = cli("pile", "add", "notes", task)
+        assert_one_line_error(refused, 2)
+        assert "pile 'notes'" in refused.stderr
+        assert [p["name"] for p in _ok(cli("pile", "list", "--json")).json()] == ["notes"]
+        assert note in _ok(cli("pile", "show", "notes")).stdout
+        _ok(cli("pile", "remove", "notes", note))
+        assert _ok(cli("pile", "show", "notes", "--json")).json()["items"] == []
+
+    def test_progression_commands(self, cli: Run) -> None:
+        """append, insert, move and remove keep the order a user asked for."""
+        ids = [
+            _ok(cli("element", "create", "-t", "Note", "-d", f'{{"text": "{i}"}}')).stdout.strip()
+            for i in range(4)
+        ]
+        _ok(cli("progression", "create", "p"))
+        _ok(cli("progression", "append", "p", ids[0], ids[1]))
+        _ok(cli("progression", "insert", "p", "0", ids[2]))
+        _ok(cli("progression", "move", "p", ids[0], "2"))
+        _ok(cli("progression", "append", "p", ids[3]))
+        _ok(cli("progression", "remove", "p", ids[1]))
+        items = _ok(cli("progression", "show", "p", "--json")).json()["items"]
+        assert [e["id"] for e in items] == [ids[2], ids[0], ids[3]]
+        listed = _ok(cli("progression", "list", "--json")).json()
+        assert listed == [{"name": "p", "pile": None, "size": 3}]
+
+    def test_progression_bound_to_pile(self, cli: Run) -> None:
+        """A bound progression takes only ids in its pile; the pile keeps ordered ids."""
+        a = _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "a"}')).stdout.strip()
+        b = _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "b"}')).stdout.strip()
+        _ok(cli("pile", "create", "box"))
+        _ok(cli("pile", "add", "box", a))
+        _ok(cli("progression", "create", "order", "--pile", "box"))
+        missing = cli("progression", "append", "order", b)
+        assert_one_line_error(missing, 2)
+        assert "not found in pile 'box'" in missing.stderr
+        _ok(cli("progression", "append", "order", a))
+        held = cli("pile", "remove", "box", a)
+        assert_one_line_error(held, 2)
+        assert "progression 'order'" in held.stderr
+
+    def test_runs_list_and_show_tables(self, cli: Run) -> None:
+        """`runs list` and `runs show` render recorded runs as tables."""
+        _ok(cli("run", str(EXAMPLES / "linear.json")))
+        listing = _ok(cli("runs", "list")).stdout
+        assert "linear-notes" in listing
+        run_id = _ok(cli("runs", "list", "--json")).json()[0]["run_id"]
+        assert "word_count" in _ok(cli("runs", "show", run_id)).stdout
+
+    def test_failed_step_exits_1(self, cli: Run, tmp_path: Path) -> None:
+        """A workflow whose step fails is recorded, and the exit code is 1."""
+        path = tmp_path / "fails.toml"
+        path.write_text(
+            'name = "fails"\n[[steps]]\nid = "a"\ntool = "add"\nargs = { a = 1 }\n'
+            '[[steps]]\nid = "b"\ntool = "echo"\nargs = { text = "x" }\ndepends_on = ["a"]\n'
+        )
+        outcome = cli("run", str(path), "--json")
+        assert outcome.code == 1
+        report = outcome.json()
+        assert [s["status"] for s in report["steps"]] == ["failed", "skipped"]
+        runs = _ok(cli("runs", "list", "--json")).json()
+        assert runs[0]["status"] == "failed"
+
+    def test_events_tail_and_filters(self, cli: Run) -> None:
+        """`events tail` keeps the last N; filters narrow by stream and type."""
+        for i in range(3):
+            _ok(cli("element", "create", "-t", "Note", "-d", f'{{"text": "{i}"}}'))
+        tail = _ok(cli("events", "tail", "-n", "2", "--json")).json()
+        assert len(tail) == 2
+        assert tail[-1]["type"] == "pile.include"
+        only = _ok(
+            cli("events", "show", "--stream", "elements", "--type", "pile.include", "--json")
+        )
+        assert len(only.json()) == 3
+        assert "pile.include" in _ok(cli("events", "show")).stdout
+
+    def test_events_follow_stops_after_for(self, cli: Run) -> None:
+        """`events tail --follow --for S` prints what exists and returns after S seconds."""
+        _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "x"}'))
+        outcome = _ok(cli("events", "tail", "--follow", "--for", "0.2", "--json"))
+        lines = [json.loads(line) for line in outcome.stdout.splitlines()]
+        assert lines[-1]["type"] == "pile.include"
+
+    def test_status_reports_counts_and_actor_health(self, cli: Run) -> None:
+        """`status` reports the store's counts and a healthy probe runtime."""
+        _ok(cli("element", "create", "-t", "Note", "-d", '{"text": "x"}'))
+        status = _ok(cli("status", "--json")).json()
+        assert status["counts"]["elements"] == 1
+        assert status["healthy"] is True
+        assert status["actors"][0]["name"] == "probe"
+        assert "probe" in _ok(cli("status")).stdout
+
+    def test_global_json_flag(self, cli: Run) -> None:
+        """`--json` before the command works for every command."""
+        assert _ok(cli("--json", "pile", "list")).json() == []
+
+    def test_replay_table(self, cli: Run) -> None:
+        """`replay` prints counts and the digest."""
+        assert "digest" in _ok(cli("replay")).stdout
+
+    def test_demo_still_works(self, cli: Run) -> None:
+        """`agentic-cli demo` stays."""
+        assert "identical" in _ok(cli("demo", "--count", "3")).stdout
+
+    @pytest.mark.parametrize(
+        "group", ["element", "pile", "progression", "runs", "branch", "events"]
+    )
+    def test_group_without_command_shows_help(self, cli: Run, group: str) -> None:
+        """A group with no command prints its help."""
+        outcome = cli(group)
+        assert "Usage" in outcome.stdout + outcome.stderr
