@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agentic.actors import ActorDeadError, ActorSystem, SupervisionPolicy
+from agentic.actors import ActorDeadError, ActorRef, ActorSystem, SupervisionPolicy
 from agentic.branches import (
     STATE_FORMAT,
     AssistantMessage,
@@ -67,7 +67,7 @@ class FlakyBranch(Branch):
 
 
 def spawn_flaky(system: ActorSystem, name: str, **options: Any) -> BranchRef:
-    ref = system.spawn(lambda: FlakyBranch(**options), name=name)
+    ref: ActorRef[Branch] = system.spawn(lambda: FlakyBranch(**options), name=name)
     return BranchRef(ref, timeout=10.0)
 
 
@@ -210,6 +210,7 @@ class TestTools:
         ref = spawn_branch(system, "b", tools=[add])
         event = ref.invoke("nope")
         assert event.status is EventStatus.FAILED
+        assert event.execution.error is not None
         assert "nope" in event.execution.error.message
 
 
@@ -277,7 +278,8 @@ class TestRestart:
     def test_crash_loop_stops_the_branch(self, system):
         """More failures than the policy allows stop the Branch; later calls say it is stopped."""
         policy = SupervisionPolicy(max_restarts=2, within=60.0)
-        ref = BranchRef(system.spawn(FlakyBranch, name="f", supervision=policy), timeout=5.0)
+        actor: ActorRef[Branch] = system.spawn(FlakyBranch, name="f", supervision=policy)
+        ref = BranchRef(actor, timeout=5.0)
         for _ in range(3):
             with pytest.raises(BoomError):
                 ref.add_message("boom")

@@ -46,8 +46,8 @@ def hammer(branches: int, asks: int, threads: int = 8) -> None:
             assert len(messages) == per_thread * threads  # nothing lost, nothing doubled
             assert len({m.id for m in messages}) == len(messages)
             for message in messages:
-                sender, seq = map(int, message.content.split(":"))
-                seen.setdefault(sender, []).append(seq)
+                who, seq = map(int, message.content.split(":"))
+                seen.setdefault(who, []).append(seq)
             # Exactly once, in each sender's order.
             assert seen == {i: list(range(per_thread)) for i in range(threads)}
             assert ref.ref.health().failures == 0

@@ -6,9 +6,10 @@ import asyncio
 
 from agentic.branches import UsageProcessor
 from agentic.execution import AuditProcessor, Call, Executor, FunctionTarget, TargetMap
+from agentic.primitives import Log
 
 
-def run(call: Call, response) -> Call:
+def run(call: Call, response) -> Log:
     async def respond(arguments) -> object:
         return response
 
