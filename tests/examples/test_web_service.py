@@ -1,0 +1,103 @@
+"""examples/web_service.py served by uvicorn on 127.0.0.1, driven over real HTTP with httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web_service.py"
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("web_service_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """The example app on a free port of 127.0.0.1, in a thread; stopped (no thread left) after."""
+    before = set(threading.enumerate())
+    app = load_example().build_app()
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+    )
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not served.started:
+        assert thread.is_alive(), "the server did not start"
+        assert time.monotonic() < deadline, "the server did not start within 10 s"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.should_exit = True
+        thread.join(15)
+    assert not thread.is_alive()
+    for extra in threading.enumerate():
+        if extra not in before:
+            extra.join(2.0)
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert left == [], f"threads left after the server stopped: {left}"
+
+
+class TestWebService:
+    def test_concurrent_chats_over_http(self, server):
+        """Twenty concurrent POST /chat requests all get their own answers; turns stay whole."""
+
+        async def main():
+            async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+                chats = [client.post("/chat", json={"text": f"add {n} and {n}"}) for n in range(20)]
+                replies = await asyncio.gather(*chats)
+                messages = await client.get("/messages")
+                info = await client.get("/info")
+                return replies, messages, info
+
+        replies, messages, info = asyncio.run(main())
+        assert [r.status_code for r in replies] == [200] * 20
+        bodies = [r.json() for r in replies]
+        assert [b["reply"] for b in bodies] == [f"add: {2 * n}" for n in range(20)]
+        assert all(b["tool_calls"] == 1 and b["stopped"] == "answer" for b in bodies)
+        conversation = [m["id"] for m in messages.json()]
+        assert len(conversation) == 80
+        for body in bodies:  # each turn's four messages are adjacent in the conversation
+            start = conversation.index(body["message_ids"][0])
+            assert conversation[start : start + 4] == body["message_ids"]
+        assert info.json()["status"] == "ready"
+        assert info.json()["logs"] == 60
+
+    def test_add_and_read_messages(self, server):
+        """POST /messages appends, GET /messages?last=n reads the tail, bad input is a 400."""
+        with httpx.Client(base_url=server, timeout=30) as client:
+            for text in ("one", "two", "three"):
+                assert client.post("/messages", json={"text": text}).status_code == 201
+            tail = client.get("/messages", params={"last": 2}).json()
+            assert [m["content"] for m in tail] == ["two", "three"]
+            assert client.post("/chat", json={}).status_code == 400
+            echo = client.post("/chat", json={"text": "count the words of a b c"}).json()
+            assert echo["reply"] == "word_count: 3"
+            plain = client.post("/chat", json={"text": "hello"}).json()
+            assert plain["reply"] == "You said: hello"
