@@ -1,11 +1,20 @@
 """Concurrent appenders: many threads, and several processes, on one database."""
 
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections import Counter
 
-from agentic.store import ConcurrencyError, NewRecord, SQLiteEventStore, StoreClosedError
+import pytest
+
+from agentic.store import (
+    ConcurrencyError,
+    NewRecord,
+    SQLiteEventStore,
+    StoreClosedError,
+    StoreError,
+)
 
 CHILD = """
 import sys
@@ -122,6 +131,32 @@ class TestThreads:
         assert sum(not r.deduplicated for r in results) == 1
 
 
+class TestWriteLock:
+    def test_waits_for_another_writer_then_appends(self, tmp_path):
+        """An append waits while another connection holds the write lock."""
+        path = tmp_path / "e.db"
+        with SQLiteEventStore(path, durability="normal", timeout=10) as store:
+            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN IMMEDIATE")
+            timer = threading.Timer(0.2, lambda: other.execute("COMMIT"))
+            timer.start()
+            assert store.append("a", [NewRecord("t", {})]).positions == (1,)
+            timer.join()
+            other.close()
+
+    def test_gives_up_after_timeout(self, tmp_path):
+        """A write lock held longer than the timeout fails the append, writing nothing."""
+        path = tmp_path / "e.db"
+        with SQLiteEventStore(path, durability="normal", timeout=0.1) as store:
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreError, match="locked"):
+                store.append("a", [NewRecord("t", {})])
+            other.execute("ROLLBACK")
+            other.close()
+            assert store.append("a", [NewRecord("t", {})]).positions == (1,)
+
+
 class TestClose:
     def test_close_while_appending(self, tmp_path):
         """Closing under load: each append either commits (and is kept) or is refused."""
@@ -160,8 +195,7 @@ class TestClose:
 class TestProcesses:
     def test_two_processes_and_threads_on_one_file(self, tmp_path):
         """Two child processes and this one append at once: nothing lost or repeated."""
-        path = tmp_path / "shared.db"
-        SQLiteEventStore(path).close()
+        path = tmp_path / "shared.db"  # not created yet: the children race to create it
         children = [
             subprocess.Popen(
                 [sys.executable, "-c", CHILD, str(path), name, "300"],
