@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections import deque
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -37,7 +37,19 @@ from agentic.branches._provider_manager import ProviderManager
 from agentic.branches._tool_manager import BranchResolver, ToolManager
 from agentic.branches._usage import UsageProcessor
 from agentic.errors import AgenticError
-from agentic.execution import AuditProcessor, Call, Executor, Policy, Processor, default_chain
+from agentic.execution import (
+    AuditProcessor,
+    Call,
+    ConcurrencyProcessor,
+    Executor,
+    Policy,
+    PolicyProcessor,
+    Processor,
+    RateLimitProcessor,
+    RetryProcessor,
+    TimeoutProcessor,
+    ValidationProcessor,
+)
 from agentic.primitives import Element, Event, Pile
 from agentic.providers import Provider
 from agentic.tools import Tool, ToolError
@@ -160,22 +172,11 @@ class Branch(AgentLoop, Actor):
         self.steps: Pile[PlanStep] = Pile(item_type=PlanStep, name="steps")
         self.tools = ToolManager(tools)
         self.providers = ProviderManager(providers, default_provider)
-        chain: list[Processor] = [
-            AuditProcessor(self.logs.logs, lazy=False),
-            UsageProcessor(),
-            *default_chain(
-                audit=False,
-                policy=policy,
-                timeout=timeout,
-                attempts=attempts,
-                requests_per_second=requests_per_second,
-                concurrency=concurrency,
-            ),
-        ]
+        chain = _chain(self.logs, policy, timeout, attempts, requests_per_second, concurrency)
         self.executor = Executor(BranchResolver(self.tools, self.providers), chain)
         self._waiting: dict[UUID, tuple[Event, Callable[[Event], None]]] = {}
         self._turn: Any = None
-        self._queue: deque[Any] = deque()
+        self._queue: list[Any] = []  # a list: 56 bytes while empty, a deque's block is 600
         self._open: set[UUID] = set()
         if state is not None:
             self._import(state)
@@ -336,7 +337,7 @@ class Branch(AgentLoop, Actor):
         self._reply(ticket, result, error)
         self._turn = None
         while self._queue and self._turn is None:
-            request = self._queue.popleft()
+            request = self._queue.pop(0)
             try:
                 self._begin(request)
             except Exception as exc:  # noqa: BLE001 - reported to that request's caller
@@ -398,6 +399,38 @@ class Branch(AgentLoop, Actor):
             msg = f"branch {self.context.name!r} cannot fork as {name!r}: {exc}"
             raise BranchError(msg) from exc
         return ref.name
+
+
+# Shared by every Branch: they hold no per-Branch state (a Random alone is 2.5 KB).
+_JITTER = random.Random()  # noqa: S311 - retry jitter, not cryptography
+_ALLOW = Policy()
+_USAGE = UsageProcessor()
+_VALIDATION = ValidationProcessor()
+
+
+def _chain(  # noqa: PLR0917 - the Branch's own options, in its order
+    logs: LogManager,
+    policy: Policy | None,
+    timeout: float | None,
+    attempts: int,
+    requests_per_second: float | None,
+    concurrency: int | None,
+) -> list[Processor]:
+    """Build the chain in `default_chain`'s order, with the usage note inside the audit.
+
+    audit → usage → validation → policy → rate limit → concurrency → retry → timeout.
+    """
+    chain: list[Processor] = [AuditProcessor(logs.logs, lazy=False), _USAGE, _VALIDATION]
+    chain.append(PolicyProcessor(policy if policy is not None else _ALLOW))
+    if requests_per_second is not None:
+        chain.append(RateLimitProcessor(requests_per_second))
+    if concurrency is not None:
+        chain.append(ConcurrencyProcessor(concurrency))
+    if attempts > 1:
+        chain.append(RetryProcessor(attempts, rng=_JITTER))
+    if timeout is not None:
+        chain.append(TimeoutProcessor(timeout))
+    return chain
 
 
 def _copy(event: Event) -> Element:

@@ -41,6 +41,9 @@ class MessageManager:
 
     def read(self, *, last: int | None = None, role: Role | None = None) -> list[Message]:
         """Return the conversation's messages in order, optionally the last few or one role's."""
+        if role is None and last is not None:  # only the tail: slice the ids first
+            ids = self.conversation.ids()[-last:] if last > 0 else []
+            return [self.messages[key] for key in ids]
         found = self.messages[self.conversation]
         if role is not None:
             found = [m for m in found if m.role == role]

@@ -71,6 +71,10 @@ class ProviderTarget:
         return response.model_dump(mode="json")
 
 
+_OFFLINE = OfflineProvider()
+"""The default provider, shared: it is stateless and deterministic."""
+
+
 class ProviderManager:
     """Named providers and the default one; the offline provider when none is given."""
 
@@ -89,7 +93,7 @@ class ProviderManager:
             BranchError: `default` names no provider.
         """
         if providers is None or not providers:
-            providers = [OfflineProvider()]
+            providers = [_OFFLINE]
         items = (
             list(providers.items())
             if isinstance(providers, Mapping)

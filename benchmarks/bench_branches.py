@@ -1,0 +1,217 @@
+"""Benchmark: Branches beside raw pykka actors, in the same process.
+
+Run: python benchmarks/bench_branches.py [--repeat 5] [--asks 20000] [--tells 50000] [--idle 200]
+
+Measures, with a raw `pykka.ThreadingActor` as the reference:
+* ask round trip: one host thread asking sequentially. Branch: `Info()` (the reply is
+  a fresh `BranchInfo`) and `ReadMessages(last=1)` through the actor ref, and
+  `BranchRef.info()` (the public handle, with its stopped/refused checks). pykka: an
+  actor answering a small dict from its state.
+* tell throughput: one host thread telling N messages, then one ask to sync.
+  Branch: `AddMessage` of pre-built messages (each goes into the Pile and the
+  conversation Progression); pykka: an actor appending the same messages to a list.
+  Also pykka storing them into the same kind of Pile, to separate messaging cost from
+  the Pile's.
+* memory per idle Branch: tracemalloc and RSS growth over `--idle` Branches beside as
+  many idle pykka actors, each measured in a fresh subprocess.
+
+Prints the median of `--repeat` rounds, with ratios against pykka and the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pykka
+
+from agentic.actors import ActorSystem
+from agentic.branches import AddMessage, Info, Message, ReadMessages, UserMessage, spawn_branch
+from agentic.primitives import Pile, Progression
+
+
+class PykkaState(pykka.ThreadingActor):
+    """A raw pykka actor with a little state: a list, or a Pile and a Progression."""
+
+    def __init__(self, *, pile: bool = False) -> None:
+        super().__init__()
+        self.items: list[Any] = []
+        self.pile: Pile[Message] | None = Pile(item_type=Message) if pile else None
+        self.order = Progression()
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, AddMessage):
+            if self.pile is not None:
+                self.pile.include(message.message)
+                self.order.include(message.message.id)
+            else:
+                self.items.append(message.message)
+            return message.message
+        return {"name": "pykka", "items": len(self.items)}
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def ask_round_trip(asks: int) -> dict[str, float]:
+    ref = PykkaState.start()
+    pykka_s = timed(lambda: [ref.ask("info") for _ in range(asks)]) / asks
+    ref.stop()
+    with ActorSystem("bench") as system:
+        branch = spawn_branch(system, "b")
+        branch.add_message("hello")
+        info = Info()
+        read = ReadMessages(last=1)
+        actor = branch.ref
+        info_s = timed(lambda: [actor.ask(info) for _ in range(asks)]) / asks
+        read_s = timed(lambda: [actor.ask(read) for _ in range(asks)]) / asks
+        handle_s = timed(lambda: [branch.info() for _ in range(asks)]) / asks
+    return {
+        "pykka": pykka_s * 1e6,
+        "info": info_s * 1e6,
+        "read": read_s * 1e6,
+        "handle": handle_s * 1e6,
+    }
+
+
+def tell_throughput(tells: int) -> dict[str, float]:
+    messages = [AddMessage(message=UserMessage(content=f"m{i}")) for i in range(tells)]
+    rates: dict[str, float] = {}
+    for label, pile in (("pykka", False), ("pykka_pile", True)):
+        ref = PykkaState.start(pile=pile)
+
+        def pykka_run(actor: Any = ref) -> None:
+            for message in messages:
+                actor.tell(message)
+            actor.ask("sync")
+
+        rates[label] = tells / timed(pykka_run)
+        ref.stop()
+    with ActorSystem("bench", mailbox_size=1000) as system:
+        actor = spawn_branch(system, "b").ref
+        sync = Info()
+
+        def branch_run() -> None:
+            for message in messages:
+                actor.tell(message)
+            actor.ask(sync)
+
+        rates["branch"] = tells / timed(branch_run)
+    return rates
+
+
+_MEMORY_CHILD = """
+import gc, json, sys, tracemalloc
+kind, count = sys.argv[1], int(sys.argv[2])
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+import pykka
+from agentic.actors import ActorSystem
+from agentic.branches import spawn_branch
+
+class Idle(pykka.ThreadingActor):
+    pass
+
+system = ActorSystem("mem", mailbox_size=1000)
+if kind == "branch":  # warm up imports and lazy singletons outside the measurement
+    spawn_branch(system, "warm").info()
+else:
+    Idle.start().stop()
+gc.collect()
+tracemalloc.start()
+base_rss, base_mem = rss(), tracemalloc.get_traced_memory()[0]
+refs = []
+for i in range(count):
+    if kind == "branch":
+        refs.append(spawn_branch(system, f"b{i}"))
+    else:
+        refs.append(Idle.start())
+if kind == "branch":
+    for ref in refs:
+        ref.info()
+else:
+    for ref in refs:
+        pass
+gc.collect()
+mem = tracemalloc.get_traced_memory()[0] - base_mem
+grown = rss() - base_rss
+print(json.dumps({"tracemalloc": mem / count, "rss": grown / count}))
+if kind == "branch":
+    system.shutdown()
+else:
+    pykka.ActorRegistry.stop_all()
+"""
+
+
+def memory(idle: int) -> dict[str, dict[str, float]]:
+    result = {}
+    for kind in ("pykka", "branch"):
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, kind, str(idle)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        result[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Branches beside raw pykka")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--asks", type=int, default=20000)
+    parser.add_argument("--tells", type=int, default=50000)
+    parser.add_argument("--idle", type=int, default=200)
+    args = parser.parse_args()
+
+    asks: list[dict[str, float]] = []
+    tells: list[dict[str, float]] = []
+    for _ in range(args.repeat):
+        asks.append(ask_round_trip(args.asks))
+        tells.append(tell_throughput(args.tells))
+        gc.collect()
+    mem = memory(args.idle)
+
+    def med(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    def ratio(rows: list[dict[str, float]], key: str, base: str) -> float:
+        return statistics.median(row[key] / row[base] for row in rows)
+
+    print(f"rounds: {args.repeat}; asks {args.asks:,}; tells {args.tells:,}; idle {args.idle}")
+    print(f"{'metric':58} {'pykka':>12} {'branch':>12} {'ratio':>7}  goal")
+    lines = [
+        ("ask round trip (us): Info via the actor ref", "pykka", "info", "<= 1.5", asks),
+        ("ask round trip (us): ReadMessages(last=1) via the ref", "pykka", "read", "-", asks),
+        ("ask round trip (us): BranchRef.info()", "pykka", "handle", "-", asks),
+        ("tell throughput (msg/s): AddMessage vs list append", "pykka", "branch", ">= 0.7", tells),
+        ("tell throughput (msg/s): AddMessage vs pykka into a Pile", "pykka_pile", "branch", "-", tells),
+    ]
+    for label, base, key, goal, rows in lines:
+        print(
+            f"{label:58} {med(rows, base):>12,.1f} {med(rows, key):>12,.1f} "
+            f"{ratio(rows, key, base):>7.2f}  {goal}"
+        )
+    for what in ("tracemalloc", "rss"):
+        pk, br = mem["pykka"][what], mem["branch"][what]
+        print(f"{'memory per idle actor (bytes), ' + what:58} {pk:>12,.0f} {br:>12,.0f} {br / pk:>7.2f}  -")
+    tracemalloc.stop()
+
+
+if __name__ == "__main__":
+    main()
