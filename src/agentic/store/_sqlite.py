@@ -13,19 +13,16 @@ import orjson
 
 from agentic.store._commit import GroupCommitter, encode_part
 from agentic.store._errors import CorruptRecordError, StoreClosedError, StoreError
+from agentic.store._pool import ReaderPool
 from agentic.store._protocol import AppendRequest
 from agentic.store._record import AppendResult, NewRecord, Record, Snapshot
+from agentic.store._rows import COLUMNS, decode, missing
 from agentic.store._schema import Durability, connect, ensure_schema
 from agentic.store._subscription import Subscription
 
 __all__ = ["SQLiteEventStore"]
 
-_COLUMNS = (
-    "position, stream, sequence, type, payload, timestamp, "
-    "correlation_id, causation_id, idempotency_key"
-)
 _PAGE = 2000
-_POOL = 8
 
 
 class SQLiteEventStore:
@@ -83,7 +80,11 @@ class SQLiteEventStore:
             writer.close()
             raise
         self._writer = writer
-        self._idle: list[sqlite3.Connection] = []  # pooled read connections
+        self._pool = ReaderPool(
+            lambda: connect(self._path, durability=durability, timeout=timeout),
+            self._closed_error,
+            f"event store {str(self._path)!r}",
+        )
         self._lock = threading.Lock()
         self._commits = threading.Condition(threading.Lock())
         self._committed_position = 0
@@ -108,11 +109,9 @@ class SQLiteEventStore:
             if self._closed:
                 return
             self._closed = True
-            idle, self._idle = self._idle, []
         with self._commits:
             self._commits.notify_all()
-        for conn in idle:
-            conn.close()
+        self._pool.close()
         self._committer.close()  # waits for the group being written, refuses new ones
         self._writer.close()
 
@@ -198,16 +197,16 @@ class SQLiteEventStore:
         head = self.stream_sequence(stream)
         end = head if to_sequence is None else min(to_sequence, head)
         while expected <= end:
-            rows = self._query(
-                f"SELECT {_COLUMNS} FROM records WHERE stream = ? "  # noqa: S608 - constant columns
+            rows = self._pool.query(
+                f"SELECT {COLUMNS} FROM records WHERE stream = ? "  # noqa: S608 - constant columns
                 "AND sequence BETWEEN ? AND ? ORDER BY sequence LIMIT ?",
                 (stream, expected, end, _PAGE),
             )
             # Sequences are unique and sorted, so first and last tell whether any is missing.
             if not rows or rows[0][2] != expected or rows[-1][2] - expected != len(rows) - 1:
-                _missing(rows, 2, expected, f"stream {stream!r} (head {head}) is missing sequence")
+                missing(rows, 2, expected, f"stream {stream!r} (head {head}) is missing sequence")
             expected += len(rows)
-            yield from _decode(rows)
+            yield from decode(rows)
 
     def read_all(
         self,
@@ -246,37 +245,39 @@ class SQLiteEventStore:
             params.append(correlation_id)
         filtered = len(where) > 2  # noqa: PLR2004
         clause = " AND ".join(where)
-        query = f"SELECT {_COLUMNS} FROM records WHERE {clause} ORDER BY position LIMIT ?"  # noqa: S608 - only placeholders
+        query = f"SELECT {COLUMNS} FROM records WHERE {clause} ORDER BY position LIMIT ?"  # noqa: S608 - only placeholders
         position = max(from_position, 1)
         last = to_position if to_position is not None else -1
         while True:
-            rows = self._query(query, (position, last, last, *params, _PAGE))
+            rows = self._pool.query(query, (position, last, last, *params, _PAGE))
             if not rows:
                 return
             if not filtered:
                 if rows[0][0] != position or rows[-1][0] - position != len(rows) - 1:
-                    _missing(rows, 0, position, "the log is missing position")
+                    missing(rows, 0, position, "the log is missing position")
                 position += len(rows)
             else:
                 position = rows[-1][0] + 1
-            yield from _decode(rows)
+            yield from decode(rows)
             if len(rows) < _PAGE:
                 return
 
     def last_position(self) -> int:
         """Return the position of the newest record (0 when the store is empty)."""
-        rows = self._query("SELECT coalesce(max(position), 0) FROM records", ())
+        rows = self._pool.query("SELECT coalesce(max(position), 0) FROM records", ())
         result: int = rows[0][0]
         return result
 
     def stream_sequence(self, stream: str) -> int:
         """Return the last sequence number of `stream` (0 when it has no record)."""
-        rows = self._query("SELECT last_sequence FROM streams WHERE stream = ?", (stream,))
+        rows = self._pool.query("SELECT last_sequence FROM streams WHERE stream = ?", (stream,))
         return int(rows[0][0]) if rows else 0
 
     def streams(self) -> list[str]:
         """Return the ids of every stream that has a record, sorted."""
-        return [row[0] for row in self._query("SELECT stream FROM streams ORDER BY stream", ())]
+        return [
+            row[0] for row in self._pool.query("SELECT stream FROM streams ORDER BY stream", ())
+        ]
 
     # -- snapshots -----------------------------------------------------------------------
 
@@ -296,7 +297,7 @@ class SQLiteEventStore:
         """
         blob = encode_part(stream, [NewRecord(type, state)], None).rows[0][1]
         self._check_open()
-        rows = self._query(
+        rows = self._pool.query(
             "SELECT position FROM records WHERE stream = ? AND sequence = ?", (stream, sequence)
         )
         if not rows:
@@ -304,7 +305,7 @@ class SQLiteEventStore:
             raise StoreError(msg)
         snapshot = Snapshot(stream, sequence, rows[0][0], type, state, time.time())
         try:
-            self._writer_execute(
+            self._pool.write(
                 "INSERT OR REPLACE INTO snapshots (stream, sequence, position, type, state, "
                 "timestamp) VALUES (?, ?, ?, ?, ?, ?)",
                 (stream, sequence, snapshot.position, type, blob, snapshot.timestamp),
@@ -321,7 +322,7 @@ class SQLiteEventStore:
             CorruptRecordError: The snapshot's state cannot be decoded.
         """
         limit = max_position if max_position is not None else -1
-        rows = self._query(
+        rows = self._pool.query(
             "SELECT stream, sequence, position, type, state, timestamp FROM snapshots "
             "WHERE stream = ? AND (? < 0 OR position <= ?) ORDER BY sequence DESC LIMIT 1",
             (stream, limit, limit),
@@ -384,93 +385,9 @@ class SQLiteEventStore:
             poll=poll,
         )
 
-    # -- connections --------------------------------------------------------------------
-
-    def _take(self) -> sqlite3.Connection:
-        # A small pool rather than a connection per thread: threads come and go, and
-        # each query is one short read, so a few connections serve them all.
-        with self._lock:
-            if self._closed:
-                raise self._closed_error()
-            if self._idle:
-                return self._idle.pop()
-        return connect(self._path, durability=self._durability, timeout=self._timeout)
-
-    def _give_back(self, conn: sqlite3.Connection) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < _POOL:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        conn = self._take()
-        try:
-            return conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            msg = f"cannot read event store {str(self._path)!r}: {exc}"
-            raise CorruptRecordError(msg) from exc
-        finally:
-            self._give_back(conn)
-
-    def _writer_execute(self, sql: str, params: Sequence[Any]) -> None:
-        # Snapshots are rare and can be large: they get a transaction of their own on
-        # a pooled connection, which keeps them out of the appends' group commits.
-        conn = self._take()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(sql, params)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            self._give_back(conn)
-
     def _check_open(self) -> None:
         if self._closed:
             raise self._closed_error()
 
     def _closed_error(self) -> StoreClosedError:
         return StoreClosedError(f"event store {str(self._path)!r} is closed")
-
-
-def _missing(rows: list[Any], column: int, expected: int, what: str) -> None:
-    for row in rows:
-        if row[column] != expected:
-            msg = f"{what} {expected} (next stored is {row[column]} at position {row[0]})"
-            raise CorruptRecordError(msg, position=expected if column == 0 else row[0])
-        expected += 1
-    msg = f"{what} {expected} (no record stored at or after it)"
-    raise CorruptRecordError(msg, position=expected if column == 0 else None)
-
-
-def _decode(rows: list[Any]) -> list[Record]:
-    # The hot path of replay: decode every payload, check their types in one pass,
-    # and build the tuples without Record.__new__'s argument handling (2x faster).
-    loads = orjson.loads
-    try:
-        payloads = [loads(row[4]) for row in rows]
-    except orjson.JSONDecodeError:
-        payloads = []
-    if len(payloads) == len(rows) and all(type(payload) is dict for payload in payloads):
-        new = tuple.__new__
-        return [
-            new(Record, (row[0], row[1], row[2], row[3], payload, row[5], row[6], row[7], row[8]))
-            for row, payload in zip(rows, payloads, strict=True)
-        ]
-    for row in rows:  # find the culprit, for the message
-        try:
-            payload = loads(row[4])
-        except orjson.JSONDecodeError as exc:
-            where = f"record at position {row[0]} ({row[1]!r} #{row[2]})"
-            msg = f"{where} has a malformed payload: {exc}"
-            raise CorruptRecordError(msg, position=row[0]) from exc
-        if not isinstance(payload, dict):
-            msg = (
-                f"record at position {row[0]} ({row[1]!r} #{row[2]}) has a payload that "
-                f"is not a JSON object but {type(payload).__name__}"
-            )
-            raise CorruptRecordError(msg, position=row[0])
-    return []  # pragma: no cover - unreachable: a bad row raised above
