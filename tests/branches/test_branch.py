@@ -267,13 +267,21 @@ class TestRestart:
         thread = threading.Thread(target=lambda: results.append(ref.chat("go")))
         thread.start()
         wait_until(lambda: ref.info().in_flight == 1)
+        queued = threading.Thread(target=lambda: results.append(ref.chat("then this")))
+        queued.start()
+        wait_until(lambda: ref.info().queued == 1)
         with pytest.raises(BoomError):
             ref.ref.ask("explode")
         assert ref.ref.health().restarts == 1
         system.loop.call_soon_threadsafe(gate.set)
         thread.join(10)
-        assert results[0].content == "wait: open"
+        queued.join(10)
+        assert [r.content for r in results] == ["wait: open", "then this"]
         assert results[0].tool_calls == 1
+        # The restarted Branch finished both turns and is idle and usable again.
+        info = ref.info()
+        assert (info.status, info.in_flight, info.queued, info.messages) == ("ready", 0, 0, 6)
+        assert ref.chat("again").content == "again"
 
     def test_crash_loop_stops_the_branch(self, system):
         """More failures than the policy allows stop the Branch; later calls say it is stopped."""

@@ -7,9 +7,7 @@ as a later message and continues the run at the matching step below.
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -54,8 +52,6 @@ PLAN_INSTRUCTION = (
 )
 """The system message that asks the model for a plan."""
 
-Then = Callable[[Event], None]
-
 
 class AgentLoop:
     """The turn logic a [`Branch`][agentic.branches.Branch] mixes in (not used alone)."""
@@ -71,7 +67,7 @@ class AgentLoop:
         def context(self) -> ActorContext:
             """The actor context."""
 
-        def _submit(self, event: Event, then: Then) -> None: ...
+        def _submit(self, event: Event, step: str, *args: Any) -> None: ...
 
     # -- shared ---------------------------------------------------------------------
 
@@ -93,24 +89,26 @@ class AgentLoop:
             kind="provider",
         )
 
-    def _guarded(self, run: Any, step: Callable[..., None], *args: Any) -> Then:
-        """Continue `run` with `step(run, *args, event)`; a bug there ends the run first."""
+    def _resume(self, step: str, args: tuple[Any, ...], event: Event) -> None:
+        """Continue with `self.<step>(*args, event)`; a bug there ends its run first.
 
-        def then(event: Event) -> None:
-            try:
-                step(run, *args, event)
-            except Exception as exc:
+        Steps are named, not bound, so after a restart the new Branch object continues.
+        """
+        try:
+            getattr(self, step)(*args, event)
+        except Exception as exc:
+            run = args[0] if args else None
+            if isinstance(run, (ChatRun, PlanRun, ModelRun)):
                 # The caller waiting on the turn must hear of it, not only the supervisor.
                 self._end(run, None, exc)
-                raise
+            raise
 
-        return then
-
-    def _end(self, run: Any, result: Any, error: Exception | None) -> None:
+    def _end(self, run: ChatRun | PlanRun | ModelRun, result: Any, error: Exception | None) -> None:
         if run.done:
             return
         run.done = True
-        run.finish(result, error)
+        name, args = run.finish
+        getattr(self, name)(*args, result, error)
 
     def _failed(self, event: Event, what: str) -> ChatFailedError:
         execution = event.execution
@@ -132,7 +130,7 @@ class AgentLoop:
         tools = self.tools.specs() if run.request.use_tools else []
         run.steps += 1
         call = self._provider_call(run.request.provider, conversation, tools)
-        self._submit(call, self._guarded(run, self._model_done))
+        self._submit(call, "_model_done", run)
 
     def _model_done(self, run: ChatRun, event: Event) -> None:
         if run.done:
@@ -171,8 +169,7 @@ class AgentLoop:
                 kind="tool",
             )
             call.metadata["tool_call_id"] = request.id
-            then = self._guarded(run, self._tool_done, request.id, request.name)
-            self._submit(call, then)
+            self._submit(call, "_tool_done", run, request.id, request.name)
 
     def _tool_done(self, run: ChatRun, call_id: str, tool: str, event: Event) -> None:
         if run.done:
@@ -213,7 +210,7 @@ class AgentLoop:
             *to_chat_messages(self.messages.read()),
         ]
         call = self._provider_call(request.provider, conversation, [])
-        self._submit(call, self._guarded(run, self._plan_done))
+        self._submit(call, "_plan_done", run)
         return run
 
     def _plan_done(self, run: PlanRun, event: Event) -> None:
@@ -256,8 +253,7 @@ class AgentLoop:
             max_steps=run.request.max_steps,
             use_tools=run.request.use_tools,
         )
-        finish = functools.partial(self._step_done, run, index)
-        run.current = self._start_chat(request, finish)
+        run.current = self._start_chat(request, ("_step_done", (run, index)))
 
     def _step_done(self, run: PlanRun, index: int, result: Any, error: Exception | None) -> None:
         chat = run.current
@@ -299,7 +295,7 @@ class AgentLoop:
         conversation = to_chat_messages([instruction, *self.messages.read()])
         run.attempts += 1
         call = self._provider_call(run.request.provider, conversation, [])
-        self._submit(call, self._guarded(run, self._structured_done))
+        self._submit(call, "_structured_done", run)
 
     def _structured_done(self, run: ModelRun, event: Event) -> None:
         if run.done:

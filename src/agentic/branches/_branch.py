@@ -174,7 +174,8 @@ class Branch(AgentLoop, Actor):
         self.providers = ProviderManager(providers, default_provider)
         chain = _chain(self.logs, policy, timeout, attempts, requests_per_second, concurrency)
         self.executor = Executor(BranchResolver(self.tools, self.providers), chain)
-        self._waiting: dict[UUID, tuple[Event, Callable[[Event], None]]] = {}
+        # Event id -> (Event, the step that continues with it, its first arguments).
+        self._waiting: dict[UUID, tuple[Event, str, tuple[Any, ...]]] = {}
         self._turn: Any = None
         self._queue: list[Any] = []  # a list: 56 bytes while empty, a deque's block is 600
         self._open: set[UUID] = set()
@@ -195,7 +196,7 @@ class Branch(AgentLoop, Actor):
             future.result(timeout=_STOP_GRACE)
         except Exception:  # noqa: BLE001, S110 - the loop may already be gone at shutdown
             pass
-        for event, _ in self._waiting.values():
+        for event, _, _ in self._waiting.values():
             if not event.status.is_terminal:
                 event.cancel("branch stopped")
         self._waiting.clear()
@@ -273,11 +274,14 @@ class Branch(AgentLoop, Actor):
         ticket = request.ticket
         if ticket is not None:
             self._open.add(ticket)
-        self._submit(call, lambda event: self._reply(ticket, _copy(event)))
+        self._submit(call, "_invoked", ticket)
         return None if ticket is None else Accepted(ticket)
 
-    def _submit(self, event: Event, then: Callable[[Event], None]) -> None:
-        self._waiting[event.id] = (event, then)
+    def _invoked(self, ticket: UUID | None, event: Event) -> None:
+        self._reply(ticket, _copy(event))
+
+    def _submit(self, event: Event, step: str, *args: Any) -> None:
+        self._waiting[event.id] = (event, step, args)
         self.status = BranchStatus.RUNNING
         self.context.run_async(self.executor.submit(event), functools.partial(_Done, event.id))
 
@@ -286,14 +290,14 @@ class Branch(AgentLoop, Actor):
         # The Branch keeps Events only as Logs: the executor need not hold them.
         self.executor.events.exclude(event_id)
         if entry is not None:
-            event, then = entry
+            event, step, args = entry
             if not event.status.is_terminal:  # the submit itself was cancelled or broke
                 reason = (
                     f"abandoned: {outcome!r}" if isinstance(outcome, Exception) else "abandoned"
                 )
                 event.cancel(reason)
             try:
-                then(event)
+                self._resume(step, args, event)
             finally:
                 self._refresh()
         else:
@@ -316,7 +320,7 @@ class Branch(AgentLoop, Actor):
         if isinstance(request, AddMessage):
             self.messages.add(request.message)
             return
-        finish = functools.partial(self._turn_finished, request.ticket)
+        finish = ("_turn_finished", (request.ticket,))
         self.status = BranchStatus.RUNNING
         self._turn = request  # marks the Branch busy while the first call is set up
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -12,8 +11,10 @@ from agentic.branches._protocol import Chat, ChatModel, PlanStep, RunPlan
 
 __all__ = ["ChatRun", "Finish", "ModelRun", "PlanRun", "Usage"]
 
-Finish = Callable[[Any, Exception | None], None]
-"""How a run reports its end: `(result, None)` or `(None, error)`."""
+Finish = tuple[str, tuple[Any, ...]]
+"""Who hears of a run's end: a method name of the Branch and its first arguments; it is
+called as `method(*args, result, error)`. A name, not a bound method, so the
+continuation reaches the *current* Branch object after a restart."""
 
 
 @dataclass
