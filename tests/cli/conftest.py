@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from agentic.cli import app
@@ -80,15 +81,27 @@ def sh(home: Path) -> Run:
     return run
 
 
+_COMMAND = typer.main.get_command(app)  # built once: CliRunner.invoke rebuilds it each time
+
+
 def invoke_in_process(home: Path, args: Sequence[str], stdin: bytes | None = None) -> Outcome:
-    """Run the app in this process (typer's CliRunner) with AGENTIC_HOME=home."""
+    """Run the app in this process (CliRunner's isolation) with AGENTIC_HOME=home.
+
+    An exception that escapes the CLI's own handler is a bug, so it propagates.
+    """
     runner = CliRunner()
-    result = runner.invoke(
-        app, list(args), input=stdin, env={"AGENTIC_HOME": str(home), "COLUMNS": "120"}
-    )
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # an error escaped the CLI's handler: a bug
-    return Outcome(result.exit_code, result.stdout, result.stderr)
+    env = {"AGENTIC_HOME": str(home), "COLUMNS": "120"}
+    with runner.isolation(input=stdin, env=env) as (out, err, _):
+        try:
+            _COMMAND.main(args=list(args), prog_name="agentic-cli")
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        stdout, stderr = out.getvalue(), err.getvalue()
+    return Outcome(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
 
 @pytest.fixture

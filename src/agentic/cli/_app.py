@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -44,11 +43,11 @@ class _Group(TyperGroup):
                 **extra,
             )
             code = result if isinstance(result, int) else 0
-        except click.exceptions.Abort:
+        except typer.Abort:
             code = _fail("aborted", 130)
-        except click.ClickException as exc:
-            code = _fail(exc.format_message(), exc.exit_code or EXIT_USAGE)
         except Exception as exc:  # noqa: BLE001 - the one place every error is reported
+            if _is_usage_error(exc):
+                return self._finish(_fail(exc.format_message(), EXIT_USAGE), standalone_mode)  # type: ignore[attr-defined]
             code = exit_code_for(exc)
             if SETTINGS.debug or "--debug" in argv:
                 import traceback  # noqa: PLC0415
@@ -59,9 +58,18 @@ class _Group(TyperGroup):
             if not known and not SETTINGS.debug:
                 text += " (run with --debug for the traceback)"
             _fail(text or type(exc).__name__, code)
+        return self._finish(code, standalone_mode)
+
+    @staticmethod
+    def _finish(code: int, standalone_mode: bool) -> int:  # noqa: FBT001
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    # typer vendors click; its ClickException is recognised by shape, not by import.
+    return callable(getattr(exc, "format_message", None)) and hasattr(exc, "exit_code")
 
 
 def _fail(message: str, code: int) -> int:

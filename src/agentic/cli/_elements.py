@@ -117,3 +117,28 @@ def _text(value: Any) -> str:
     import orjson  # noqa: PLC0415
 
     return orjson.dumps(value, default=str).decode()
+
+
+@app.command("types")
+def types(*, json_: JsonOption = False) -> None:
+    """List the element types `--type` accepts, with their fields."""
+    from agentic.kernel import element_type, element_type_names  # noqa: PLC0415
+
+    rows = []
+    for name in element_type_names():
+        cls = element_type(name)
+        own = [f for f in cls.model_fields if f not in _BASE_FIELDS]
+        rows.append(
+            {"type": name, "fields": own, "doc": (cls.__doc__ or "").strip().split("\n")[0]}
+        )
+    if wants_json(json_):
+        emit_json(rows)
+        return
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"{len(rows)} element type(s)")
+    for column in ("type", "fields", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["type"]), ", ".join(row["fields"]), str(row["doc"]))
+    console().print(table)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from agentic.errors import UnknownElementTypeError
 from agentic.primitives import Element, lookup_type, registered_types
 
 __all__ = ["Document", "Note", "Task", "element_type", "element_type_names"]
@@ -53,7 +54,11 @@ def element_type(name: str) -> type[Element]:
         return known[name]
     if _ALIAS_PREFIX + name in known:
         return known[_ALIAS_PREFIX + name]
-    return lookup_type(name)  # raises, naming the type
+    try:
+        return lookup_type(name)
+    except UnknownElementTypeError as exc:
+        msg = f"{exc} (built in: Note, Task, Document; all: `agentic-cli element types`)"
+        raise UnknownElementTypeError(msg, type_name=exc.type_name) from None
 
 
 def element_type_names() -> list[str]:
