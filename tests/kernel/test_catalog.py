@@ -1,0 +1,245 @@
+"""The CLI's state model: Catalog over a real SQLite store, BranchHistory, replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from agentic.errors import UnknownElementTypeError
+from agentic.kernel import (
+    Catalog,
+    CatalogInputError,
+    Document,
+    EntryExistsError,
+    EntryNotFoundError,
+    Note,
+    Task,
+    element_type,
+    replay,
+    resolve_id,
+)
+from agentic.store import SQLiteEventStore, open_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteEventStore]:
+    """A fresh store in a temporary state directory."""
+    opened = open_store(tmp_path / "state")
+    yield opened
+    opened.close()
+
+
+def _reopen(store: SQLiteEventStore) -> Catalog:
+    return Catalog(store)
+
+
+class TestTypes:
+    """The built-in element types and type lookup."""
+
+    def test_short_names_resolve_to_builtins(self) -> None:
+        """`Note`, `Task` and `Document` name the built-in types."""
+        assert element_type("Note") is Note
+        assert element_type("agentic.Task") is Task
+        assert element_type("Document") is Document
+
+    def test_unknown_type_is_refused_without_import(self) -> None:
+        """An unregistered name is refused, even one that names an importable module."""
+        with pytest.raises(UnknownElementTypeError, match=r"os\.system"):
+            element_type("os.system")
+
+
+class TestElements:
+    """Elements live in the `elements` stream and come back typed."""
+
+    def test_create_and_reload(self, store: SQLiteEventStore) -> None:
+        """A created element is found by id and by prefix in a new Catalog."""
+        made = Catalog(store).create_element("Task", {"title": "x", "priority": 4})
+        again = _reopen(store)
+        found = again.element(str(made.id)[:6])
+        assert isinstance(found, Task)
+        assert found.priority == 4
+        assert again.list_elements("Note") == []
+
+    def test_reads_do_not_write(self, store: SQLiteEventStore) -> None:
+        """Reading an empty catalog appends nothing."""
+        catalog = Catalog(store)
+        assert catalog.list_elements() == []
+        with pytest.raises(EntryNotFoundError):
+            catalog.element("abcd")
+        assert store.last_position() == 0
+
+    @pytest.mark.parametrize(
+        "data",
+        [[], "text", {"text": 3}, {"text": "x", "metadata": {"n": 2**70}}, {"title": ""}],
+    )
+    def test_bad_data_changes_nothing(self, store: SQLiteEventStore, data: object) -> None:
+        """Data that is not a valid element is refused before anything is appended."""
+        with pytest.raises(CatalogInputError):
+            Catalog(store).create_element("Note" if "title" not in str(data) else "Task", data)
+        assert store.last_position() == 0
+
+
+class TestPilesAndProgressions:
+    """Named piles and progressions, and the rules between them."""
+
+    def test_typed_pile_refuses_other_types(self, store: SQLiteEventStore) -> None:
+        """A pile of Notes refuses a Task, naming the element and the pile."""
+        catalog = Catalog(store)
+        task = catalog.create_element("Task", {"title": "t"})
+        catalog.create_pile("notes", "Note")
+        position = store.last_position()
+        with pytest.raises(CatalogInputError, match=r"pile 'notes' holds agentic\.Note"):
+            catalog.pile_add("notes", [str(task.id)])
+        assert store.last_position() == position
+
+    def test_names_are_checked_and_unique(self, store: SQLiteEventStore) -> None:
+        """Malformed or taken names are refused."""
+        catalog = Catalog(store)
+        catalog.create_pile("a")
+        with pytest.raises(EntryExistsError):
+            catalog.create_pile("a")
+        for bad in ("", "-x", "a/b", "x" * 65, "a b"):
+            with pytest.raises(CatalogInputError):
+                catalog.create_progression(bad)
+
+    def test_progression_order_survives_reopen(self, store: SQLiteEventStore) -> None:
+        """append, insert, move and remove are replayed in a new Catalog."""
+        catalog = Catalog(store)
+        ids = [str(catalog.create_element("Note", {"text": str(i)}).id) for i in range(4)]
+        catalog.create_progression("p")
+        catalog.progression_append("p", ids[:2])
+        catalog.progression_insert("p", 0, ids[2])
+        catalog.progression_move("p", ids[0], -1)
+        catalog.progression_remove("p", [ids[1]])
+        assert [str(k) for k in _reopen(store).progression("p")] == [ids[2], ids[0]]
+
+    def test_bound_progression_takes_only_pile_members(self, store: SQLiteEventStore) -> None:
+        """A progression bound to a pile refuses ids outside it; the pile keeps ordered ids."""
+        catalog = Catalog(store)
+        a, b = (str(catalog.create_element("Note", {"text": t}).id) for t in "ab")
+        catalog.create_pile("box")
+        catalog.pile_add("box", [a])
+        catalog.create_progression("order", "box")
+        with pytest.raises(EntryNotFoundError, match="not found in pile 'box'"):
+            catalog.progression_append("order", [b])
+        catalog.progression_append("order", [a])
+        with pytest.raises(CatalogInputError, match="still in progression 'order'"):
+            catalog.pile_remove("box", [a])
+
+    def test_append_is_all_or_nothing(self, store: SQLiteEventStore) -> None:
+        """An append naming one bad id appends none."""
+        catalog = Catalog(store)
+        a = str(catalog.create_element("Note", {"text": "a"}).id)
+        catalog.create_progression("p")
+        with pytest.raises(CatalogInputError, match="already in progression"):
+            catalog.progression_append("p", [a, a])
+        assert len(catalog.progression("p")) == 0
+
+
+class TestResolveId:
+    """Ids and id prefixes."""
+
+    def test_prefix_must_be_unique(self) -> None:
+        """A prefix shared by two ids is refused."""
+        ids = [
+            UUID("abcd0000-0000-0000-0000-000000000000"),
+            UUID("abcd1111-0000-0000-0000-000000000000"),
+        ]
+        with pytest.raises(CatalogInputError, match="matches 2"):
+            resolve_id("abcd", ids, where="here")
+        assert resolve_id("abcd1", ids, where="here") == ids[1]
+
+
+class TestReplay:
+    """Replay rebuilds everything from the records and digests it."""
+
+    def test_replay_is_read_only_and_stable(self, store: SQLiteEventStore) -> None:
+        """Two replays agree; a replay appends nothing; a change changes the digest."""
+        catalog = Catalog(store)
+        catalog.create_element("Note", {"text": "x"})
+        first = replay(store)
+        assert replay(store) == first
+        assert store.last_position() == first.position
+        catalog.create_pile("p")
+        assert replay(store).digest != first.digest
+
+
+class CatalogMachine(RuleBasedStateMachine):
+    """Random edits against a plain model; a reopened Catalog and a replay agree with it."""
+
+    ids = Bundle("ids")
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory()
+        self.store = open_store(Path(self._dir.name))
+        self.catalog = Catalog(self.store)
+        self.catalog.create_pile("pile")
+        self.catalog.create_progression("order", "pile")
+        self.pile: list[str] = []
+        self.order: list[str] = []
+
+    @rule(target=ids, text=st.text(max_size=5))
+    def create(self, text: str) -> str:
+        return str(self.catalog.create_element("Note", {"text": text}).id)
+
+    @rule(key=ids)
+    def add(self, key: str) -> None:
+        self.catalog.pile_add("pile", [key])
+        if key not in self.pile:
+            self.pile.append(key)
+
+    @rule(key=ids, index=st.integers(-3, 3))
+    def insert(self, key: str, index: int) -> None:
+        position = self.store.last_position()
+        try:
+            self.catalog.progression_insert("order", index, key)
+        except (CatalogInputError, EntryNotFoundError):
+            assert self.store.last_position() == position
+            assert (
+                key not in self.pile
+                or key in self.order
+                or not -len(self.order) <= index <= len(self.order)
+            )
+            return
+        self.order.insert(index, key)
+
+    @rule(key=ids)
+    def remove(self, key: str) -> None:
+        position = self.store.last_position()
+        try:
+            self.catalog.progression_remove("order", [key])
+        except EntryNotFoundError:
+            assert key not in self.order
+            assert self.store.last_position() == position
+            return
+        self.order.remove(key)
+
+    @invariant()
+    def agrees(self) -> None:
+        fresh = Catalog(self.store, use_snapshot=False)
+        keys = fresh.pile("pile").keys()
+        assert [str(k) for k in keys] == self.pile
+        assert [str(k) for k in fresh.progression("order")] == self.order
+        assert replay(self.store).problems == []
+
+    def teardown(self) -> None:
+        self.store.close()
+        self._dir.cleanup()
+
+
+TestCatalogMachine = CatalogMachine.TestCase
+TestCatalogMachine.settings = settings(
+    max_examples=25,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
