@@ -30,15 +30,7 @@ __all__ = [
 ]
 
 # agentic-cli's state model (appended by the CLI helper).
-from agentic.kernel._catalog import (
-    CATALOG_STREAM,
-    ELEMENTS_STREAM,
-    NAME_PATTERN,
-    Catalog,
-    check_name,
-    resolve_id,
-    short_id,
-)
+from agentic.kernel._catalog import CATALOG_STREAM, ELEMENTS_STREAM, Catalog
 from agentic.kernel._cli_types import Document, Note, Task, element_type, element_type_names
 from agentic.kernel._state_branches import BranchHistory
 from agentic.kernel._state_errors import (
@@ -47,6 +39,7 @@ from agentic.kernel._state_errors import (
     EntryExistsError,
     EntryNotFoundError,
 )
+from agentic.kernel._state_names import NAME_PATTERN, check_name, resolve_id, short_id
 from agentic.kernel._state_replay import ReplayReport, RunSummary, replay, run_summaries
 
 __all__ += [

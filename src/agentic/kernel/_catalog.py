@@ -15,8 +15,7 @@ leaves the store exactly as it was.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +24,13 @@ import orjson
 from agentic.errors import AgenticError
 from agentic.kernel._cli_types import element_type
 from agentic.kernel._state_errors import CatalogInputError, EntryExistsError, EntryNotFoundError
+from agentic.kernel._state_names import (
+    check_index,
+    check_name,
+    first_line,
+    resolve_id,
+    short_id,
+)
 from agentic.primitives import Element, Pile
 from agentic.store import (
     EventStore,
@@ -34,33 +40,14 @@ from agentic.store import (
     Repository,
 )
 
-__all__ = [
-    "CATALOG_STREAM",
-    "ELEMENTS_STREAM",
-    "NAME_PATTERN",
-    "Catalog",
-    "check_name",
-    "resolve_id",
-    "short_id",
-]
+__all__ = ["CATALOG_STREAM", "ELEMENTS_STREAM", "Catalog"]
 
 CATALOG_STREAM = "catalog"
 """The stream that records what piles, progressions and branches exist."""
 ELEMENTS_STREAM = "elements"
 """The stream of the pile that holds every element."""
-NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
-"""What a pile, progression or branch name may look like."""
-
-_NAME = re.compile(NAME_PATTERN)
-_HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
 _KINDS = ("pile", "progression", "branch")
 _MAX_DOCUMENT = 16 * 1024 * 1024
-_SHORT = 8
-
-
-def short_id(key: UUID | str) -> str:
-    """Return the first 8 hex digits of an id followed by an ellipsis, for messages."""
-    return f"{str(key)[:8]}…"
 
 
 class Catalog:
@@ -179,7 +166,7 @@ class Catalog:
         except AgenticError:
             raise
         except (ValueError, TypeError, RecursionError) as exc:
-            msg = f"invalid {cls.type_name} data: {_first_line(exc)}"
+            msg = f"invalid {cls.type_name} data: {first_line(exc)}"
             raise CatalogInputError(msg) from exc
         if len(encoded) > _MAX_DOCUMENT:
             msg = f"element data is too large ({len(encoded)} bytes; limit {_MAX_DOCUMENT})"
@@ -352,7 +339,7 @@ class Catalog:
         if key in progression:
             msg = f"element {short_id(key)} is already in progression {name!r}"
             raise CatalogInputError(msg)
-        _check_index(index, -len(progression), len(progression), name)
+        check_index(index, -len(progression), len(progression), name)
         progression.insert(index, key)
         return key
 
@@ -365,7 +352,7 @@ class Catalog:
         """
         progression = self.progression(name)
         key = resolve_id(ref, list(progression), where=f"progression {name!r}")
-        _check_index(index, -len(progression), len(progression) - 1, name)
+        check_index(index, -len(progression), len(progression) - 1, name)
         progression.move(key, index)
         return key
 
@@ -400,63 +387,3 @@ class Catalog:
             "branch.created", {"name": name, "provider": provider, "system": system}
         )
         self._commit(payload, (stream, created))
-
-
-def check_name(kind: str, name: str) -> None:
-    """Check that `name` may name a pile, progression or branch.
-
-    Raises:
-        CatalogInputError: It may not.
-    """
-    if not isinstance(name, str) or not _NAME.match(name):
-        msg = (
-            f"invalid {kind} name {name!r}: use 1-64 letters, digits, '_', '.', '-' "
-            "(not starting with '.' or '-')"
-        )
-        raise CatalogInputError(msg)
-
-
-def resolve_id(ref: str, candidates: Iterable[UUID], *, where: str) -> UUID:
-    """Return the id in `candidates` that `ref` names (a full id or a unique prefix).
-
-    Raises:
-        CatalogInputError: `ref` is not an id or id prefix, or is ambiguous.
-        EntryNotFoundError: No candidate matches.
-    """
-    text = ref.strip().lower() if isinstance(ref, str) else ""
-    if not _HEX.match(text):
-        msg = f"{ref!r} is not an element id (expected a UUID or 4+ of its hex digits)"
-        raise CatalogInputError(msg)
-    try:
-        full: UUID | None = UUID(text)
-    except ValueError:
-        full = None
-    pool = list(candidates)
-    if full is not None:
-        matches = [key for key in pool if key == full]
-    else:
-        matches = [key for key in pool if str(key).startswith(text)]
-    if not matches:
-        msg = f"element {short_id(text) if len(text) > _SHORT else text} not found in {where}"
-        raise EntryNotFoundError(msg, kind="element", key=text)
-    if len(matches) > 1:
-        msg = f"id prefix {text!r} matches {len(matches)} elements in {where}; give more digits"
-        raise CatalogInputError(msg)
-    return matches[0]
-
-
-def _check_index(index: int, low: int, high: int, name: str) -> None:
-    if not low <= index <= high:
-        msg = f"index {index} is out of range for progression {name!r} ({low}..{high})"
-        raise CatalogInputError(msg)
-
-
-def _first_line(exc: BaseException) -> str:
-    from pydantic import ValidationError  # noqa: PLC0415 - only on the error path
-
-    if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        return f"{where}: {first['msg']}"
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
