@@ -19,10 +19,13 @@ from agentic.branches import (
 )
 from agentic.execution import Policy, Rule
 from agentic.providers import (
+    Capabilities,
+    ChatResponse,
     OfflineProvider,
     Pricing,
     ScriptedReply,
     StructuredOutputError,
+    ToolCall,
     ToolRule,
 )
 
@@ -314,3 +317,36 @@ class TestStructured:
         provider = OfflineProvider([ScriptedReply(content="plain")])
         ref = spawn_branch(system, "b", providers=[provider])
         assert ref.chat("x").content == "plain"
+
+
+class RepeatingIds:
+    """A provider that (wrongly) gives two tool calls of one answer the same id."""
+
+    name = "repeating"
+    capabilities = Capabilities()
+    pricing = None
+
+    async def complete(self, messages, tools=None, params=None):
+        if messages[-1].role == "tool":
+            return ChatResponse(content="two results", provider=self.name)
+        calls = (
+            ToolCall(id="same", name="add", arguments={"a": 1, "b": 1}),
+            ToolCall(id="same", name="add", arguments={"a": 2, "b": 2}),
+        )
+        return ChatResponse(tool_calls=calls, finish_reason="tool_calls", provider=self.name)
+
+    def stream(self, messages, tools=None, params=None):
+        raise NotImplementedError
+
+    async def aclose(self):
+        return None
+
+
+class TestOddProviders:
+    def test_repeated_call_ids_do_not_stall_the_turn(self, system):
+        """Two calls with one id still give two results, in order, and the turn ends."""
+        ref = spawn_branch(system, "b", tools=[add], providers=[RepeatingIds()])
+        result = ref.chat("go")
+        assert result.content == "two results"
+        results = [m.content for m in ref.messages() if isinstance(m, ToolResultMessage)]
+        assert results == ["2", "4"]

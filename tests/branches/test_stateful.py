@@ -79,6 +79,16 @@ class BranchMachine(RuleBasedStateMachine):
         self.model += [("UserMessage", f"say {text}"), ("AssistantMessage", f"say {text}")]
         self.logs += 1
 
+    @rule(steps=st.lists(words, min_size=1, max_size=3))
+    def run_plan(self, steps: list[str]) -> None:
+        result = self.branch.run_plan("goal", steps=steps)
+        assert result.completed
+        assert [s.text for s in result.steps] == steps
+        for index, text in enumerate(steps):
+            line = f"Step {index + 1} of {len(steps)}: {text}"
+            self.model += [("UserMessage", line), ("AssistantMessage", line)]
+        self.logs += len(steps)
+
     @precondition(lambda self: len(self.forks) < 3)
     @rule(data=st.data())
     def fork(self, data: st.DataObject) -> None:

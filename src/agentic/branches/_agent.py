@@ -161,7 +161,7 @@ class AgentLoop:
             )
             self._add(run.added, message)
         # Every call of the batch starts before any finishes: they run concurrently.
-        for request in response.tool_calls:
+        for index, request in enumerate(response.tool_calls):
             call = Call(
                 target=request.name,
                 arguments=request.arguments,
@@ -169,9 +169,11 @@ class AgentLoop:
                 kind="tool",
             )
             call.metadata["tool_call_id"] = request.id
-            self._submit(call, "_tool_done", run, request.id, request.name)
+            self._submit(call, "_tool_done", run, index, request.id, request.name)
 
-    def _tool_done(self, run: ChatRun, call_id: str, tool: str, event: Event) -> None:
+    def _tool_done(
+        self, run: ChatRun, index: int, call_id: str, tool: str, event: Event
+    ) -> None:
         if run.done:
             return
         execution = event.execution
@@ -180,14 +182,15 @@ class AgentLoop:
         else:
             detail = execution.error.message if execution.error else execution.reason or ""
             content, is_error = f"error: tool {tool!r} {event.status}: {detail}", True
-        run.results[call_id] = ToolResultMessage(
+        # Keyed by position: a model may (wrongly) repeat a call id within one answer.
+        run.results[index] = ToolResultMessage(
             call_id=call_id, tool=tool, content=content, is_error=is_error, event_id=str(event.id)
         )
         if len(run.results) < len(run.batch):
             return
         # Results enter the conversation together, in the model's order of the calls,
         # whatever order they finished in: the conversation is deterministic.
-        for key in run.batch:
+        for key in range(len(run.batch)):
             self._add(run.added, run.results[key])
         run.tool_calls += len(run.batch)
         run.batch, run.results = [], {}

@@ -48,7 +48,7 @@ class ChatRun:
     reply: AssistantMessage | None = None
     batch: list[str] = field(default_factory=list)
     """The ids of the tool calls in flight, in the model's order."""
-    results: dict[str, ToolResultMessage] = field(default_factory=dict)
+    results: dict[int, ToolResultMessage] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: bool = False
