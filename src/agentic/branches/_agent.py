@@ -171,9 +171,7 @@ class AgentLoop:
             call.metadata["tool_call_id"] = request.id
             self._submit(call, "_tool_done", run, index, request.id, request.name)
 
-    def _tool_done(
-        self, run: ChatRun, index: int, call_id: str, tool: str, event: Event
-    ) -> None:
+    def _tool_done(self, run: ChatRun, index: int, call_id: str, tool: str, event: Event) -> None:
         if run.done:
             return
         execution = event.execution

@@ -179,6 +179,7 @@ class Branch(AgentLoop, Actor):
         self._turn: Any = None
         self._queue: list[Any] = []  # a list: 56 bytes while empty, a deque's block is 600
         self._open: set[UUID] = set()
+        self._info_cache: tuple[tuple[Any, ...], BranchInfo] | None = None
         if state is not None:
             self._import(state)
 
@@ -377,17 +378,32 @@ class Branch(AgentLoop, Actor):
         self.steps.include(steps)
 
     def _info(self) -> BranchInfo:
-        return BranchInfo(
+        # BranchInfo is frozen, so one answer can serve every asker until something it
+        # shows changes (the key is cheap to compute; building the model is not).
+        key = (
+            self.status,
+            len(self.messages),
+            len(self.logs.logs),
+            len(self._waiting),
+            len(self._queue),
+            len(self.tools.registry),
+        )
+        cached = self._info_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        info = BranchInfo(
             name=self.context.name,
             status=self.status,
-            messages=len(self.messages),
-            logs=len(self.logs.logs),
-            in_flight=len(self._waiting),
+            messages=key[1],
+            logs=key[2],
+            in_flight=key[3],
             tools=self.tools.names(),
             providers=self.providers.names(),
             default_provider=self.providers.default,
-            queued=len(self._queue),
+            queued=key[4],
         )
+        self._info_cache = (key, info)
+        return info
 
     def _fork(self, name: str | None, upto: int | None) -> str:
         # A fork never copies a turn in progress: its messages are the newest ones.

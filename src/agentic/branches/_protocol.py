@@ -194,7 +194,11 @@ class Outcome(NamedTuple):
 
 
 class BranchInfo(BaseModel):
-    """A summary of a Branch."""
+    """A summary of a Branch.
+
+    Frozen, and shared between askers while nothing it shows changes: treat its lists
+    as read-only.
+    """
 
     model_config = _FROZEN
     name: str
