@@ -34,7 +34,7 @@ from agentic.branches._protocol import (
 from agentic.branches._runs import ChatRun, Finish, ModelRun, PlanRun
 from agentic.branches._schema import schema_errors
 from agentic.execution import Call
-from agentic.primitives import Event, EventStatus
+from agentic.primitives import Event, EventStatus, Pile
 from agentic.providers import ChatMessage, ChatResponse, StructuredOutputError, parse_json
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from agentic.branches._message_manager import MessageManager
     from agentic.branches._provider_manager import ProviderManager
     from agentic.branches._tool_manager import ToolManager
-    from agentic.primitives import Pile
 
 __all__ = ["PLAN_INSTRUCTION", "AgentLoop"]
 
@@ -59,7 +58,13 @@ class AgentLoop:
     messages: MessageManager
     tools: ToolManager
     providers: ProviderManager
-    steps: Pile[PlanStep]
+    steps: Pile[PlanStep] | None
+
+    def plan_steps(self) -> Pile[PlanStep]:
+        """Return the Pile of plan steps, made on first use (most Branches never plan)."""
+        if self.steps is None:
+            self.steps = Pile(item_type=PlanStep, name="steps")
+        return self.steps
 
     if TYPE_CHECKING:  # provided by Actor and by Branch
 
@@ -273,7 +278,7 @@ class AgentLoop:
             result=text,
             message_ids=list(added),
         )
-        self.steps.include(step)
+        self.plan_steps().include(step)
         run.steps.append(step)
         if error is not None:
             run.texts = run.texts[: index + 1]  # a failed step ends the plan

@@ -90,8 +90,8 @@ class Branch(AgentLoop, Actor):
     It owns its Managers directly: [`messages`][agentic.branches.MessageManager],
     [`tools`][agentic.branches.ToolManager], [`providers`][agentic.branches.ProviderManager]
     and [`logs`][agentic.branches.LogManager], plus `steps` (a Pile of the
-    [`PlanStep`][agentic.branches.PlanStep]s its plans ran). Every tool and provider
-    call is an Event through its Executor's chain (audit → usage → validation → policy
+    [`PlanStep`][agentic.branches.PlanStep]s its plans ran, made by the first plan).
+    Every tool and provider call is an Event through its Executor's chain (audit → usage → validation → policy
     → rate limit → concurrency → retry → timeout) on the runtime's asyncio loop; the
     mailbox never waits on it: the outcome comes back as a later message, and only
     then does the Branch change its state.
@@ -126,6 +126,7 @@ class Branch(AgentLoop, Actor):
         "_waiting",
         "_open",
         "_options",
+        "steps",
     )
 
     def __init__(
@@ -169,7 +170,7 @@ class Branch(AgentLoop, Actor):
         self.status = BranchStatus.CREATED
         self.messages = MessageManager()
         self.logs = LogManager()
-        self.steps: Pile[PlanStep] = Pile(item_type=PlanStep, name="steps")
+        self.steps: Pile[PlanStep] | None = None  # made by the first plan
         self.tools = ToolManager(tools)
         self.providers = ProviderManager(providers, default_provider)
         chain = _chain(self.logs, policy, timeout, attempts, requests_per_second, concurrency)
@@ -357,7 +358,7 @@ class Branch(AgentLoop, Actor):
             "format": STATE_FORMAT,
             "messages": self.messages.fork(upto).to_dict(),
             "logs": self.logs.to_dict(),
-            "steps": [step.to_dict() for step in self.steps],
+            "steps": [step.to_dict() for step in self.steps or ()],
         }
 
     def _import(self, state: Any) -> None:
@@ -374,8 +375,9 @@ class Branch(AgentLoop, Actor):
             raise BranchError(msg) from exc
         self.messages = messages
         self.logs.replace(logs)
-        self.steps.clear()
-        self.steps.include(steps)
+        if self.steps is not None or steps:
+            self.plan_steps().clear()
+            self.plan_steps().include(steps)
 
     def _info(self) -> BranchInfo:
         # BranchInfo is frozen, so one answer can serve every asker until something it
