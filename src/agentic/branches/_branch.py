@@ -91,8 +91,9 @@ class Branch(AgentLoop, Actor):
     [`tools`][agentic.branches.ToolManager], [`providers`][agentic.branches.ProviderManager]
     and [`logs`][agentic.branches.LogManager], plus `steps` (a Pile of the
     [`PlanStep`][agentic.branches.PlanStep]s its plans ran, made by the first plan).
-    Every tool and provider call is an Event through its Executor's chain (audit → usage → validation → policy
-    → rate limit → concurrency → retry → timeout) on the runtime's asyncio loop; the
+    Every tool and provider call is an Event through its Executor's chain (audit →
+    usage → validation → policy → rate limit → concurrency → retry → timeout) on the
+    runtime's asyncio loop; the
     mailbox never waits on it: the outcome comes back as a later message, and only
     then does the Branch change its state.
 
