@@ -329,16 +329,18 @@ class Branch(AgentLoop, Actor):
         try:
             match request:
                 case Chat():
-                    self._turn = self._start_chat(request, finish)
+                    run: Any = self._start_chat(request, finish)
                 case RunPlan():
-                    self._turn = self._start_plan(request, finish)
-                case ChatModel():
-                    self._turn = self._start_structured(request, finish)
+                    run = self._start_plan(request, finish)
+                case _:
+                    run = self._start_structured(request, finish)
         except Exception:
             self._turn = None
             if request.ticket is not None:
                 self._open.discard(request.ticket)
             raise
+        if not run.done:  # a run that ended at once has already handed over the turn
+            self._turn = run
 
     def _turn_finished(self, ticket: UUID | None, result: Any, error: Exception | None) -> None:
         self._reply(ticket, result, error)
