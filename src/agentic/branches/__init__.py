@@ -50,8 +50,9 @@ from agentic.branches._protocol import (
     reply_topic,
 )
 from agentic.branches._provider_manager import PROVIDER_PREFIX, ProviderManager, ProviderTarget
-from agentic.branches._ref import DEFAULT_TIMEOUT, BranchRef, spawn_branch
+from agentic.branches._ref import DEFAULT_TIMEOUT, BranchRef
 from agentic.branches._schema import schema_errors
+from agentic.branches._spawn import spawn_branch
 from agentic.branches._tool_manager import BranchResolver, ToolManager
 from agentic.branches._usage import UsageProcessor
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 
 from agentic.actors import Actor, ActorError
 from agentic.branches._agent import AgentLoop
+from agentic.branches._chain import branch_chain, copy_event
 from agentic.branches._errors import BranchError, BranchStateError, BranchStoppedError
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
@@ -35,22 +35,9 @@ from agentic.branches._protocol import (
 )
 from agentic.branches._provider_manager import ProviderManager
 from agentic.branches._tool_manager import BranchResolver, ToolManager
-from agentic.branches._usage import UsageProcessor
 from agentic.errors import AgenticError
-from agentic.execution import (
-    AuditProcessor,
-    Call,
-    ConcurrencyProcessor,
-    Executor,
-    Policy,
-    PolicyProcessor,
-    Processor,
-    RateLimitProcessor,
-    RetryProcessor,
-    TimeoutProcessor,
-    ValidationProcessor,
-)
-from agentic.primitives import Element, Event, Pile
+from agentic.execution import Call, Executor, Policy
+from agentic.primitives import Event, Pile
 from agentic.providers import Provider
 from agentic.tools import Tool, ToolError
 
@@ -174,7 +161,7 @@ class Branch(AgentLoop, Actor):
         self.steps: Pile[PlanStep] | None = None  # made by the first plan
         self.tools = ToolManager(tools)
         self.providers = ProviderManager(providers, default_provider)
-        chain = _chain(self.logs, policy, timeout, attempts, requests_per_second, concurrency)
+        chain = branch_chain(self.logs, policy, timeout, attempts, requests_per_second, concurrency)
         self.executor = Executor(BranchResolver(self.tools, self.providers), chain)
         # Event id -> (Event, the step that continues with it, its first arguments).
         self._waiting: dict[UUID, tuple[Event, str, tuple[Any, ...]]] = {}
@@ -281,7 +268,7 @@ class Branch(AgentLoop, Actor):
         return None if ticket is None else Accepted(ticket)
 
     def _invoked(self, ticket: UUID | None, event: Event) -> None:
-        self._reply(ticket, _copy(event))
+        self._reply(ticket, copy_event(event))
 
     def _submit(self, event: Event, step: str, *args: Any) -> None:
         self._waiting[event.id] = (event, step, args)
@@ -424,40 +411,3 @@ class Branch(AgentLoop, Actor):
             msg = f"branch {self.context.name!r} cannot fork as {name!r}: {exc}"
             raise BranchError(msg) from exc
         return ref.name
-
-
-# Shared by every Branch: they hold no per-Branch state (a Random alone is 2.5 KB).
-_JITTER = random.Random()  # noqa: S311 - retry jitter, not cryptography
-_ALLOW = Policy()
-_USAGE = UsageProcessor()
-_VALIDATION = ValidationProcessor()
-
-
-def _chain(  # noqa: PLR0917 - the Branch's own options, in its order
-    logs: LogManager,
-    policy: Policy | None,
-    timeout: float | None,
-    attempts: int,
-    requests_per_second: float | None,
-    concurrency: int | None,
-) -> list[Processor]:
-    """Build the chain in `default_chain`'s order, with the usage note inside the audit.
-
-    audit → usage → validation → policy → rate limit → concurrency → retry → timeout.
-    """
-    chain: list[Processor] = [AuditProcessor(logs.logs, lazy=False), _USAGE, _VALIDATION]
-    chain.append(PolicyProcessor(policy if policy is not None else _ALLOW))
-    if requests_per_second is not None:
-        chain.append(RateLimitProcessor(requests_per_second))
-    if concurrency is not None:
-        chain.append(ConcurrencyProcessor(concurrency))
-    if attempts > 1:
-        chain.append(RetryProcessor(attempts, rng=_JITTER))
-    if timeout is not None:
-        chain.append(TimeoutProcessor(timeout))
-    return chain
-
-
-def _copy(event: Event) -> Element:
-    """An independent copy of a finished Event, to hand out across the actor boundary."""
-    return Element.from_dict(event.to_dict())
