@@ -249,7 +249,11 @@ class Pile(Generic[E]):
                 return [self._get(k) for k in key]
             return self._get(to_id(key))
 
-    def get(self, key: Any, default: T = None) -> E | T:  # type: ignore[assignment]
+    @overload
+    def get(self, key: Any) -> E | None: ...
+    @overload
+    def get(self, key: Any, default: T) -> E | T: ...
+    def get(self, key: Any, default: Any = None) -> Any:
         """Return the item with this id (or at this position), else `default`."""
         try:
             found: E = self[key]
@@ -376,7 +380,11 @@ class Pile(Generic[E]):
                     removed += 1
         return removed
 
-    def pop(self, key: Any = -1, default: T = _MISSING) -> E | T:
+    @overload
+    def pop(self, key: Any = -1) -> E: ...
+    @overload
+    def pop(self, key: Any, default: T) -> E | T: ...
+    def pop(self, key: Any = -1, default: Any = _MISSING) -> Any:
         """Remove and return the item at a position or with an id (the last by default).
 
         Raises:
