@@ -557,7 +557,8 @@ class Pile(Generic[E]):
 
     def _describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
-        return f"pile{label} of {self._item_type.type_name} ({len(self)} items)"
+        size = len(self)
+        return f"pile{label} of {self._item_type.type_name} ({size} item{'' if size == 1 else 's'})"
 
     def _get(self, key: UUID) -> E:
         try:

@@ -382,7 +382,8 @@ class Progression:
 
     def _describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
-        return f"progression{label} ({len(self)} ids)"
+        size = len(self)
+        return f"progression{label} ({size} id{'' if size == 1 else 's'})"
 
     def _exists(self, key: UUID) -> IdInProgressionError:
         msg = f"id {key} is already in {self._describe()}"
