@@ -250,3 +250,32 @@ class TestCommands:
         """A group with no command prints its help."""
         outcome = cli(group)
         assert "Usage" in outcome.stdout + outcome.stderr
+
+
+class TestExamples:
+    """Every example workflow runs offline; `failing.toml` fails the way it says."""
+
+    @pytest.mark.parametrize(
+        "path",
+        sorted(
+            p
+            for p in EXAMPLES.iterdir()
+            if p.suffix in {".toml", ".json"} and "steps" in p.read_text()
+        ),
+        ids=lambda p: p.name,
+    )
+    def test_example_workflow(self, cli: Run, path: Path) -> None:
+        """The example runs to completion (or, for failing.toml, to exit code 1)."""
+        outcome = cli("run", str(path), "--json")
+        expected = 1 if path.stem == "failing" else 0
+        assert outcome.code == expected, outcome
+        statuses = {s["id"]: s["status"] for s in outcome.json()["steps"]}
+        if expected:
+            assert statuses == {"sum": "failed", "report": "skipped", "independent": "completed"}
+        else:
+            assert set(statuses.values()) == {"completed"}
+
+    @pytest.mark.parametrize(("kind", "name"), [("Task", "task.json"), ("Note", "note.json")])
+    def test_example_element(self, cli: Run, kind: str, name: str) -> None:
+        """The example element documents are valid `--data @file` input."""
+        assert _ok(cli("element", "create", "-t", kind, "-d", f"@{EXAMPLES / name}")).stdout

@@ -58,6 +58,8 @@ class World:
         outcome = invoke_in_process(self.home, args, stdin)
         assert outcome.code in EXIT_CODES, (args, outcome)
         assert "Traceback" not in outcome.stderr + outcome.stdout, (args, outcome)
+        if outcome.code == 1 and args[:1] == ["run"] and "run-" in outcome.stdout:
+            return  # the workflow ran and a step failed: the run is recorded, as it should be
         if outcome.code != 0:
             lines = outcome.stderr.strip().splitlines()
             assert len(lines) == 1, (args, outcome.stderr)

@@ -113,7 +113,7 @@ def summary_table(report: RunReport, width: int = 100) -> Table:
         title=f"run {report.run_id} · {report.workflow} · {report.status}",
         caption=f"{ok}/{len(report.steps)} steps completed in {report.duration:.3f}s",
     )
-    for column in ("step", "kind", "target", "status"):
+    for column in ("step", "target", "status"):
         table.add_column(column, no_wrap=True)
     table.add_column("duration", justify="right", no_wrap=True)
     # One line per step: the whole result is in `runs show ID --json`.
@@ -121,8 +121,8 @@ def summary_table(report: RunReport, width: int = 100) -> Table:
         (
             max((len(step.id) for step in report.steps), default=4),
             max((len(step.target) for step in report.steps), default=6),
-            4 + 12 + 9,  # kind, status, duration
-            6 * 3 + 1,  # borders and padding
+            12 + 9,  # status, duration
+            5 * 3 + 1,  # borders and padding
         )
     )
     table.add_column(
@@ -137,7 +137,6 @@ def summary_table(report: RunReport, width: int = 100) -> Table:
         duration = f"{step.duration:.3f}s" if step.duration is not None else "-"
         table.add_row(
             Text(step.id),
-            step.kind,
             Text(step.target),
             Text(f"{glyph} {step.status}", style=style),
             duration,
