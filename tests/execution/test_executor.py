@@ -19,6 +19,7 @@ from agentic.execution import (
     Policy,
     Rule,
     TargetMap,
+    TimeoutProcessor,
     default_chain,
 )
 from agentic.primitives import Event, EventStatus
@@ -149,7 +150,9 @@ class TestManyInFlight:
         ]
 
         async def main():
-            ex = Executor(probe.resolver(), full_chain(timeout=0.3))
+            # Only "hang" has a short deadline, so a loaded machine cannot time out the rest.
+            chain = [*full_chain(timeout=None), TimeoutProcessor(30, overrides={"hang": 0.2})]
+            ex = Executor(probe.resolver(), chain)
             tasks = [ex.start_soon(c) for c in calls]
             assert ex.in_flight == 1000
             results = await asyncio.gather(*tasks)

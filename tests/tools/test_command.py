@@ -124,5 +124,6 @@ class TestPolicyGate:
             return flood, after
 
         flood, after = run(main())
+        assert flood.status is EventStatus.COMPLETED, flood.execution.error
         assert flood.execution.response["truncated"] is True
         assert after.execution.response["stdout"] == "ok\n"

@@ -80,8 +80,9 @@ def command_tool(
         finally:
             if process.returncode is None:
                 _kill(process)
-                with contextlib.suppress(ProcessLookupError):
-                    await asyncio.shield(process.wait())
+            # Read both pipes to their end and reap the process, even when cancelled,
+            # so the transport closes on this loop (no "Event loop is closed" later).
+            await asyncio.shield(_reap(process))
         return {
             "argv": argv,
             "exit_code": code,
@@ -111,6 +112,14 @@ async def _read(
             break
         kept += chunk
     return bytes(kept)
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            while await stream.read(_CHUNK):
+                pass  # discard what a killed process left in the pipe
+    await process.wait()
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
