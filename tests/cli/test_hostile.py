@@ -4,7 +4,9 @@ exit code 1 or 2, one `error:` line on stderr, and the state exactly as it was."
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,15 @@ def ids(cli: Run) -> dict[str, str]:
     ):
         assert cli(*args).code == 0
     return made
+
+
+def _chattr(flag: str, path: Path) -> bool:
+    """Set or clear a file attribute with chattr; return whether it worked."""
+    tool = shutil.which("chattr")
+    if tool is None:
+        return False
+    done = subprocess.run([tool, flag, str(path)], capture_output=True, check=False)
+    return done.returncode == 0
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> str:
@@ -178,17 +189,40 @@ class TestBrokenStateDirectory:
         before = digest(home)
         files = {p.name: p.read_bytes() for p in home.iterdir()}
         home.chmod(0o555)
+        immutable = False
         try:
             if os.access(home, os.W_OK):
-                pytest.skip("running as a user who can write read-only directories (root)")
+                # root ignores permission bits; the immutable attribute binds root too.
+                immutable = _chattr("+i", home)
+            if os.access(home, os.W_OK):
+                pytest.skip("cannot make a directory read-only for this user (root, no chattr)")
             outcome = sh("element", "create", "-t", "Note", "-d", '{"text": "y"}')
             assert_one_line_error(outcome, 1)
             assert "read-only" in outcome.stderr
             assert str(home) in outcome.stderr
             assert {p.name: p.read_bytes() for p in home.iterdir()} == files
         finally:
+            if immutable:
+                _chattr("-i", home)
             home.chmod(0o755)
         assert digest(home) == before
+
+    def test_corrupted_record(self, sh: Run, home: Path) -> None:
+        """A record whose payload is damaged: exit 1, one line naming its position."""
+        assert sh("element", "create", "-t", "Note", "-d", '{"text": "x"}').code == 0
+        db = sqlite3.connect(home / "events.db")
+        try:
+            with db:
+                db.execute("UPDATE records SET payload = x'ff00' WHERE position = 2")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
+        data = (home / "events.db").read_bytes()
+        for args in (["element", "list"], ["replay"], ["events", "show"]):
+            outcome = sh(*args)
+            assert_one_line_error(outcome, 1)
+            assert "position 2" in outcome.stderr
+        assert (home / "events.db").read_bytes() == data
 
     def test_state_path_is_a_file(self, sh: Run, home: Path) -> None:
         """A state "directory" that is a file, or lies under one: exit 1, one line."""
@@ -219,8 +253,11 @@ class TestBrokenStateDirectory:
                 == 0
             )
         database = home / "events.db"
-        with sqlite3.connect(database) as db:
+        db = sqlite3.connect(database)
+        try:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
         for extra in ("events.db-wal", "events.db-shm"):
             (home / extra).unlink(missing_ok=True)
         broken = damage(database.read_bytes())  # type: ignore[operator]
