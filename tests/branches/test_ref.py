@@ -101,6 +101,24 @@ class TestAsyncAPI:
         assert result.content == "slow: done"
         assert ticks >= 20
 
+    def test_async_fork_register_and_stop(self, system):
+        """afork, aregister_tool and astop work from a host loop."""
+        ref = spawn_branch(system, "b")
+
+        async def main():
+            assert await ref.aregister_tool(add) == "add"
+            await ref.aadd_message("one")
+            child = await ref.afork("c")
+            event = await child.ainvoke("add", a=2, b=5)
+            stopped = await child.astop()
+            return child, event, stopped
+
+        child, event, stopped = asyncio.run(main())
+        assert event.execution.response == 7
+        assert stopped
+        assert not child.is_alive
+        assert [m.content for m in ref.messages()] == ["one"]
+
     def test_async_calls_to_a_stopped_branch(self, system):
         """An async call to a stopped Branch raises BranchStoppedError."""
         ref = spawn_branch(system, "b")

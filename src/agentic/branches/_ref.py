@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -250,6 +251,22 @@ class BranchRef:
             lambda ticket: _structured(text, model, provider, repair, ticket)
         )
         return _validated(result, model)
+
+    async def aregister_tool(
+        self, tool: Tool | Callable[..., Any], *, replace: bool = False
+    ) -> str:
+        """Async [`register_tool()`][agentic.branches.BranchRef.register_tool]."""
+        result: str = await self._aask(RegisterTool(tool, replace))
+        return result
+
+    async def afork(self, name: str | None = None, *, upto: int | None = None) -> BranchRef:
+        """Async [`fork()`][agentic.branches.BranchRef.fork]."""
+        new_name: str = await self._aask(Fork(name, upto))
+        return BranchRef(self.ref_system().lookup(new_name), timeout=self.timeout)
+
+    async def astop(self) -> bool:
+        """Async [`stop()`][agentic.branches.BranchRef.stop] (waits in a worker thread)."""
+        return await asyncio.to_thread(self.stop)
 
     async def aexport(self, upto: int | None = None) -> dict[str, Any]:
         """Async [`export()`][agentic.branches.BranchRef.export]."""
