@@ -720,6 +720,10 @@ class PileMachine(RuleBasedStateMachine):
     @invariant()
     def same_as_model(self) -> None:
         assert self.pile.keys() == self.order
+        assert list(self.pile) == [self.by_id[k] for k in self.order]  # snapshot is fresh
+        assert all(
+            a is b for a, b in zip(self.pile, [self.by_id[k] for k in self.order], strict=True)
+        )
         assert len(self.pile) == len(self.by_id)
         assert all(self.pile[k] is self.by_id[k] for k in self.order)
         if self.order:

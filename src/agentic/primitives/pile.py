@@ -81,7 +81,7 @@ class Pile(Generic[E]):
         (True, True, True)
     """
 
-    __slots__ = ("_id", "_item_type", "_items", "_lock", "_order", "_strict", "name")
+    __slots__ = ("_id", "_item_type", "_items", "_lock", "_order", "_snapshot", "_strict", "name")
 
     @overload
     def __init__(
@@ -141,6 +141,9 @@ class Pile(Generic[E]):
         # step hashes a key (this halves the cost of a lookup by id).
         self._items: dict[int, E] = {}
         self._order = Progression(name=name)
+        # The items in order, built on the first read after a write and shared by every
+        # reader until the next write; never mutated, so iterations can hold on to it.
+        self._snapshot: list[E] | None = None
         self.include(self._checked_new(items))
 
     # -- identity and configuration ---------------------------------------------
@@ -187,7 +190,7 @@ class Pile(Generic[E]):
 
     def __iter__(self) -> Iterator[E]:
         """Iterate, in order, over a snapshot taken now."""
-        return iter(self.values())
+        return iter(self._view())
 
     def keys(self) -> list[UUID]:
         """Return the ids in order (a snapshot)."""
@@ -196,8 +199,17 @@ class Pile(Generic[E]):
 
     def values(self) -> list[E]:
         """Return the items in order (a snapshot)."""
-        with self._lock:
-            return list(map(self._items.__getitem__, map(_INT, self._order._ordered())))  # noqa: SLF001
+        return list(self._view())
+
+    def _view(self) -> list[E]:
+        snapshot = self._snapshot
+        if snapshot is None:
+            with self._lock:
+                snapshot = self._snapshot
+                if snapshot is None:
+                    ids = map(_INT, self._order._ordered())  # noqa: SLF001
+                    snapshot = self._snapshot = list(map(self._items.__getitem__, ids))
+        return snapshot
 
     def items(self) -> list[tuple[UUID, E]]:
         """Return `(id, item)` pairs in order (a snapshot)."""
@@ -307,9 +319,11 @@ class Pile(Generic[E]):
                 if key not in self._items:
                     self._items[key] = items
                     self._order._push(ident)  # noqa: SLF001 - the pile owns its order
+                    self._snapshot = None
             return
         batch = self._checked(items)
         with self._lock:
+            self._snapshot = None
             for item in batch:
                 ident = item.id
                 if ident.int not in self._items:
@@ -330,6 +344,7 @@ class Pile(Generic[E]):
                     raise self._exists(item.id)
             # Resolve the position once, as list slice assignment does, so a batch keeps
             # its own order wherever it goes (a clamped negative index included).
+            self._snapshot = None
             size = len(self._items)
             start = max(0, index + size) if index < 0 else min(index, size)
             for offset, item in enumerate(batch):
@@ -344,6 +359,7 @@ class Pile(Generic[E]):
         """
         batch = self._checked([items] if isinstance(items, Element) else items)
         with self._lock:
+            self._snapshot = None
             for item in batch:
                 ident = item.id
                 if ident.int not in self._items:
@@ -361,6 +377,7 @@ class Pile(Generic[E]):
             for key in keys:
                 if key.int not in self._items:
                     raise self._not_found(key)
+            self._snapshot = None
             for key in keys:
                 del self._items[key.int]
                 self._order.remove(key)
@@ -377,6 +394,7 @@ class Pile(Generic[E]):
             for key in keys:
                 if self._items.pop(key.int, None) is not None:
                     self._order.remove(key)
+                    self._snapshot = None
                     removed += 1
         return removed
 
@@ -408,11 +426,13 @@ class Pile(Generic[E]):
                 if default is _MISSING:
                     raise
                 return default
+            self._snapshot = None
             return self._items.pop(ident.int)
 
     def clear(self) -> None:
         """Remove every item."""
         with self._lock:
+            self._snapshot = None
             self._items.clear()
             self._order.clear()
 
@@ -428,6 +448,7 @@ class Pile(Generic[E]):
             if ident.int not in self._items:
                 raise self._not_found(ident)
             self._order.move(ident, index)
+            self._snapshot = None
 
     # -- set operators ------------------------------------------------------------
 
