@@ -67,9 +67,10 @@ class Pile(Generic[E]):
       progression's order.
     * **Thread-safe**: every operation holds the pile's lock for a short, bounded
       stretch (no I/O, no callbacks but the `filter` predicate, which runs on a
-      snapshot). Iteration walks a snapshot taken at its start, so it is consistent
-      while other threads write. The same lock serves asyncio code: critical sections
-      are short enough not to hold up an event loop.
+      snapshot); a lookup by id takes no lock at all. Iteration walks a snapshot
+      taken at its start, so it is consistent while other threads write; readers
+      share that snapshot until the next write. The same lock serves asyncio code:
+      critical sections are short enough not to hold up an event loop.
     * **All or nothing**: a bulk operation checks everything before it changes
       anything.
 
