@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID, uuid4
@@ -67,18 +69,25 @@ class TestIdentity:
     @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
     def test_forked_child_draws_fresh_ids(self):
         """A forked child does not reuse ids its parent holds in the pool."""
-        new_id()  # fill the pool
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            os.close(read)
-            os.write(write, new_id().bytes)
-            os._exit(0)
-        os.close(write)
-        child = UUID(bytes=os.read(read, 16))
-        os.close(read)
-        os.waitpid(pid, 0)
-        assert child != new_id()
+        # Fork in a fresh, single-threaded interpreter: forking the test process itself
+        # (which may have threads) is unsafe and warns on newer Pythons.
+        code = (
+            "import os\n"
+            "from agentic.primitives import new_id\n"
+            "new_id()\n"
+            "r, w = os.pipe()\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os.write(w, new_id().bytes)\n"
+            "    os._exit(0)\n"
+            "os.waitpid(pid, 0)\n"
+            "child = os.read(r, 16)\n"
+            "print('same' if child == new_id().bytes else 'different')\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert result.stdout.strip() == "different"
 
     def test_equality_and_hash_follow_the_id(self):
         """Two Elements with the same id are equal and hash alike, whatever their fields."""
