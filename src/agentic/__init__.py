@@ -4,14 +4,14 @@ Importing `agentic` loads only the primitives and the errors; the actor runtime,
 executor and the CLI load when their packages are imported.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from agentic import errors
 from agentic.primitives import Element, Event, EventStatus, Log, Pile, Progression
 
 try:
-    __version__ = version("agentic")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _metadata.version("agentic")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [

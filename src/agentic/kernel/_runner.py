@@ -276,7 +276,7 @@ class WorkflowRunner:
         finally:
             await executor.stop(cancel_pending=True)
             for target in branches.values():
-                target.branch.stop()
+                await self.system.stop_async(target.branch.ref)
         reports = [_report(step, results[step.id]) for step in workflow.steps]
         report = RunReport(
             run_id=run,
