@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentic.branches._chain import copy_event
 from agentic.branches._convert import to_chat_messages
 from agentic.branches._errors import ChatFailedError
 from agentic.branches._messages import (
@@ -120,7 +121,7 @@ class AgentLoop:
         why = execution.error.message if execution.error else execution.reason or event.status
         name = self.context.name
         msg = f"branch {name!r}: {what} {event.id} ended {event.status}: {why}"
-        return ChatFailedError(msg, branch=name, event=event)
+        return ChatFailedError(msg, branch=name, event=copy_event(event))
 
     # -- chat -----------------------------------------------------------------------
 
