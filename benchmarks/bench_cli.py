@@ -10,6 +10,7 @@ framework every typer CLI pays for), so the ratios show what agentic adds.
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,14 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).parent / "agentic-cli"
 
 
-def timed(command: list[str], env: dict[str, str], runs: int) -> float:
-    """Median wall time of `command` in milliseconds."""
-    samples = []
+def timed(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of `command`, in ms.
+
+    On a loaded machine the CPU time is the steadier measure of what start-up costs.
+    """
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, env=env, capture_output=True, check=False)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        walls.append((time.perf_counter() - start) * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -67,9 +74,9 @@ def main() -> None:
                 ),
             ),
         ]
-    print(f"{'command':<52} {'median ms':>10} {'x typer floor':>14}")
-    for name, ms in rows:
-        print(f"{name:<52} {ms:>10.0f} {ms / typer_floor:>14.2f}")
+    print(f"{'command':<52} {'wall ms':>8} {'cpu ms':>7} {'cpu x typer floor':>18}")
+    for name, (wall, cpu) in rows:
+        print(f"{name:<52} {wall:>8.0f} {cpu:>7.0f} {cpu / typer_floor[1]:>18.2f}")
 
 
 if __name__ == "__main__":
