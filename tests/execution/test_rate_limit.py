@@ -90,7 +90,7 @@ class TestRateLimitProcessor:
         probe = Probe()
 
         async def main():
-            ex = Executor(probe.resolver(), [RateLimitProcessor(1000, 1.0, burst=1)])
+            ex = Executor(probe.resolver(), [RateLimitProcessor(20, 1.0, burst=1)])
             first = ex.start_soon(call("ok"))
             second = ex.start_soon(call("ok"))
             return await first, await second

@@ -109,6 +109,10 @@ async def _read(
             kept += chunk[: max(room, 0)]
             flooded.set()
             _kill(process)
+            # Keep reading (and dropping) to the end: a pipe left unread stays paused
+            # by flow control, never sees EOF, and process.wait() would never return.
+            while await stream.read(_CHUNK):
+                pass
             break
         kept += chunk
     return bytes(kept)
