@@ -12,6 +12,7 @@ from agentic.errors import ElementExistsError
 from agentic.execution._audit import AuditProcessor
 from agentic.execution._call import Call
 from agentic.execution._chain import Chain
+from agentic.execution._defaults import default_chain
 from agentic.execution._errors import ExecutionError, ExecutorClosedError, TargetNotFoundError
 from agentic.execution.types import CallNext, Processor, Resolver
 from agentic.primitives import Event, EventStatus, Log, Pile, Progression, to_id
@@ -36,6 +37,14 @@ class Executor:
     the running loop: build it on any thread, use it on one loop thread at a time
     (the runtime's I/O loop, or the host's). Its methods are not thread-safe; from
     another thread use `asyncio.run_coroutine_threadsafe(executor.submit(e), loop)`.
+
+    Example:
+        >>> registry = ToolRegistry([Tool(read_notes)])  # doctest: +SKIP
+        >>> executor = Executor(registry, default_chain(policy=policy))  # doctest: +SKIP
+        >>> call = Call(target="read_notes", arguments={"day": "mon"}, caller="alice")
+        >>> event = await executor.submit(call)  # doctest: +SKIP
+        >>> event.status, event.execution.response  # doctest: +SKIP
+        (<EventStatus.COMPLETED: 'completed'>, [...])
     """
 
     def __init__(
@@ -56,8 +65,6 @@ class Executor:
             inner: The innermost step (default: one attempt of the Event).
         """
         if processors is None:
-            from agentic.execution._defaults import default_chain  # noqa: PLC0415 - cycle
-
             processors = default_chain()
         self.resolver = resolver
         """Finds the target of each Call."""
