@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -243,3 +244,48 @@ TestCatalogMachine.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+class TestConcurrentWriters:
+    """Catalogs over one store in many threads (each its own connection, like processes)."""
+
+    def test_creates_and_appends_from_many_threads(self, tmp_path: Path) -> None:
+        """8 writers, 25 elements each: every element kept, each writer's order kept."""
+        home = tmp_path / "state"
+        setup = open_store(home)
+        Catalog(setup).create_progression("shared")
+        writers, per_writer = 8, 25
+        made: dict[int, list[str]] = {}
+        errors: list[BaseException] = []
+        start = threading.Barrier(writers)
+
+        def write(n: int) -> None:
+            store = open_store(home)
+            try:
+                catalog = Catalog(store)
+                start.wait()
+                mine = []
+                for i in range(per_writer):
+                    key = str(catalog.create_element("Note", {"text": f"{n}-{i}"}).id)
+                    catalog.progression_append("shared", [key])
+                    mine.append(key)
+                made[n] = mine
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                store.close()
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        fresh = Catalog(setup)
+        order = [str(key) for key in fresh.progression("shared")]
+        assert len(order) == writers * per_writer
+        assert len(fresh.list_elements()) == writers * per_writer
+        for mine in made.values():
+            assert [key for key in order if key in set(mine)] == mine
+        assert replay(setup).problems == []
+        setup.close()

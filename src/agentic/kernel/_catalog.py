@@ -31,6 +31,7 @@ from agentic.kernel._state_names import (
     resolve_id,
     short_id,
 )
+from agentic.kernel._state_retry import retrying
 from agentic.primitives import Element, Pile
 from agentic.store import (
     EventStore,
@@ -64,16 +65,25 @@ class Catalog:
         """The event store."""
         self._repository = Repository(store)
         self._use_snapshot = use_snapshot
-        self._entries: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in _KINDS}
+        self._entries: dict[str, dict[str, dict[str, Any]]] = {}
         self._sequence = 0
-        for record in store.read(CATALOG_STREAM):
+        self._elements: PersistentPile[Element] | None = None
+        self._piles: dict[str, PersistentPile[Any]] = {}
+        self._progressions: dict[str, PersistentProgression] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget what was loaded; read the catalog again (other writers' changes too)."""
+        self._entries = {kind: {} for kind in _KINDS}
+        self._sequence = 0
+        for record in self.store.read(CATALOG_STREAM):
             self._sequence = record.sequence
             kind, name = record.payload.get("kind"), record.payload.get("name")
             if record.type == "catalog.created" and kind in self._entries and name:
                 self._entries[kind][name] = dict(record.payload)
-        self._elements: PersistentPile[Element] | None = None
-        self._piles: dict[str, PersistentPile[Any]] = {}
-        self._progressions: dict[str, PersistentProgression] = {}
+        self._elements = None
+        self._piles.clear()
+        self._progressions.clear()
 
     # -- names ----------------------------------------------------------------------
 
@@ -147,6 +157,7 @@ class Catalog:
         """
         return self.elements[resolve_id(ref, self.elements.keys(), where="the store")]
 
+    @retrying
     def create_element(self, type_name: str, data: Any) -> Element:
         """Validate `data` as an element of type `type_name` and keep it.
 
@@ -187,6 +198,7 @@ class Catalog:
 
     # -- piles ----------------------------------------------------------------------
 
+    @retrying
     def create_pile(self, name: str, type_name: str | None = None) -> PersistentPile[Any]:
         """Create the pile `name`, holding items of `type_name` (any Element if None).
 
@@ -220,6 +232,7 @@ class Catalog:
             )
         return self._piles[name]
 
+    @retrying
     def pile_add(self, name: str, refs: Sequence[str]) -> list[Element]:
         """Add the elements `refs` to pile `name`; return those newly added.
 
@@ -241,6 +254,7 @@ class Catalog:
             pile.include(new)
         return new
 
+    @retrying
     def pile_remove(self, name: str, refs: Sequence[str]) -> list[UUID]:
         """Remove the elements `refs` from pile `name` (all or none).
 
@@ -266,6 +280,7 @@ class Catalog:
 
     # -- progressions ---------------------------------------------------------------
 
+    @retrying
     def create_progression(self, name: str, pile: str | None = None) -> PersistentProgression:
         """Create the progression `name`, bound to pile `pile` (or to all elements).
 
@@ -306,6 +321,7 @@ class Catalog:
             return self.elements, "the store"
         return self.pile(bound), f"pile {bound!r}"
 
+    @retrying
     def progression_append(self, name: str, refs: Sequence[str]) -> list[UUID]:
         """Append elements to progression `name`, all or none.
 
@@ -326,6 +342,7 @@ class Catalog:
             progression.extend(keys)
         return keys
 
+    @retrying
     def progression_insert(self, name: str, index: int, ref: str) -> UUID:
         """Insert an element before position `index` of progression `name`.
 
@@ -343,6 +360,7 @@ class Catalog:
         progression.insert(index, key)
         return key
 
+    @retrying
     def progression_move(self, name: str, ref: str, index: int) -> UUID:
         """Move an element of progression `name` to position `index`.
 
@@ -356,6 +374,7 @@ class Catalog:
         progression.move(key, index)
         return key
 
+    @retrying
     def progression_remove(self, name: str, refs: Sequence[str]) -> list[UUID]:
         """Remove elements from progression `name`, all or none.
 
@@ -365,12 +384,14 @@ class Catalog:
         progression = self.progression(name)
         ids = list(progression)
         keys = list(dict.fromkeys(resolve_id(r, ids, where=f"progression {name!r}") for r in refs))
-        for key in keys:
-            progression.remove(key)
+        if keys:  # one atomic append: all or none
+            records = [NewRecord("progression.remove", {"id": str(key)}) for key in keys]
+            progression.persisted.record_many(records)
         return keys
 
     # -- branches (records only; see agentic.kernel.BranchHistory) -------------------
 
+    @retrying
     def create_branch(self, name: str, *, provider: str | None, system: str | None) -> None:
         """Record a new branch `name` with its provider and system prompt.
 
