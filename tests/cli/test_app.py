@@ -279,3 +279,27 @@ class TestExamples:
     def test_example_element(self, cli: Run, kind: str, name: str) -> None:
         """The example element documents are valid `--data @file` input."""
         assert _ok(cli("element", "create", "-t", kind, "-d", f"@{EXAMPLES / name}")).stdout
+
+
+class TestInterruptedRun:
+    """A run cut short (no `run.finished`) is listed as incomplete and can be shown."""
+
+    def test_incomplete_run(self, cli: Run, home: Path) -> None:
+        """The steps that finished are shown; the run is reported as failed."""
+        from agentic.store import NewRecord, open_store
+
+        report = _ok(cli("run", str(EXAMPLES / "linear.json"), "--json")).json()
+        store = open_store(home)
+        try:
+            records = list(store.read(f"run-{report['run_id']}"))
+            kept = [r for r in records if r.type != "run.finished"][:2]  # started + 1 step
+            store.append("run-cut", [NewRecord(r.type, r.payload) for r in kept])
+        finally:
+            store.close()
+        runs = {r["run_id"]: r for r in _ok(cli("runs", "list", "--json")).json()}
+        assert runs["cut"]["status"] == "incomplete"
+        assert runs["cut"]["finished_steps"] == 1
+        shown = _ok(cli("runs", "show", "cut", "--json")).json()
+        assert shown["status"] == "failed"
+        assert [s["id"] for s in shown["steps"]] == ["note"]
+        assert "note" in _ok(cli("runs", "show", "cut")).stdout

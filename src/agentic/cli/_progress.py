@@ -45,6 +45,7 @@ class RunDisplay:
         self._took: dict[str, float] = {}
         self._done = 0
         self._title = workflow.name
+        self._clock = time.perf_counter()
 
     def update(self, update: StepUpdate) -> None:
         """Take a progress notice from the runner."""
@@ -58,10 +59,10 @@ class RunDisplay:
                 self._took[update.step] = now - self._started.get(update.step, now)
         if update.phase == "finished" and not self.console.is_terminal:
             glyph, _ = STATUS_STYLES.get(str(update.status), ("?", ""))
-            took = self._took[update.step]
+            since = now - self._clock
             self.console.print(
-                f"  {glyph} {update.step:<20} {update.status!s:<10} {took:7.3f}s"
-                f"   [{update.done}/{update.total}]"
+                f"  {glyph} {update.step:<20} {update.status!s:<10} "
+                f"[{update.done}/{update.total}] at +{since:.3f}s"
             )
 
     def __rich__(self) -> RenderableType:

@@ -81,8 +81,12 @@ def status(*, json_: JsonOption = False) -> None:
     table = Table(title=f"{len(streams)} stream(s)")
     table.add_column("stream")
     table.add_column("records", justify="right")
+    runs = {name: count for name, count in streams.items() if name.startswith("run-")}
     for name, count in streams.items():
-        table.add_row(name, str(count))
+        if name not in runs:
+            table.add_row(name, str(count))
+    if runs:  # one row for all runs: `runs list` shows them one by one
+        table.add_row(f"run-* ({len(runs)} runs)", str(sum(runs.values())))
     out.print(table)
     actors = Table(title="actors (a runtime started for the probe)")
     for column in ("name", "state", "alive", "mailbox", "processed", "failures", "restarts"):
