@@ -1,6 +1,7 @@
 """Benchmark: Branches beside raw pykka actors, in the same process.
 
 Run: python benchmarks/bench_branches.py [--repeat 5] [--asks 20000] [--tells 50000] [--idle 200]
+     [--chats 300]
 
 Measures, with a raw `pykka.ThreadingActor` as the reference:
 * ask round trip: one host thread asking sequentially. Branch: `Info()` (the reply is
@@ -14,6 +15,9 @@ Measures, with a raw `pykka.ThreadingActor` as the reference:
   conversation Progression); pykka: an actor appending the same messages to a list.
   Also pykka storing them into the same kind of Pile, to separate messaging cost from
   the Pile's.
+* agent-loop overhead with the offline provider: microseconds per step of a chat that
+  calls one tool (two model calls and one tool call, each an Event through the chain,
+  plus the messages), and per one-step chat without tools.
 * memory per idle Branch: tracemalloc and RSS growth over `--idle` Branches beside as
   many idle pykka actors, each measured in a fresh subprocess.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -34,10 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import pykka
+import structlog
 
 from agentic.actors import ActorSystem
 from agentic.branches import AddMessage, Info, Message, ReadMessages, UserMessage, spawn_branch
 from agentic.primitives import Pile, Progression
+from agentic.providers import OfflineProvider, ToolRule
+from agentic.tools import Tool
 
 
 class PykkaState(pykka.ThreadingActor):
@@ -130,6 +138,42 @@ def tell_throughput(tells: int) -> dict[str, float]:
     return rates
 
 
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def agent_loop(chats: int) -> dict[str, float]:
+    """Microseconds per agent-loop step (a model call or a tool call, each an Event).
+
+    Each chat starts from an empty conversation (an import, not timed), so the
+    number is per step, not per step of an ever longer conversation.
+    """
+    model = OfflineProvider(
+        rules=[
+            ToolRule(pattern=r"add (\d+) and (\d+)", tool="add", arguments={"a": "{1}", "b": "{2}"})
+        ]
+    )
+    tool = Tool(add, blocking=False)  # a quick pure function: runs on the loop
+    with ActorSystem("bench") as system:
+        branch = spawn_branch(system, "loop", tools=[tool], providers=[model])
+        empty = branch.export()
+        branch.chat("add 1 and 1")  # warm up
+        tool_s = echo_s = 0.0
+        for n in range(chats):
+            branch.import_state(empty)
+            start = time.perf_counter()
+            result = branch.chat(f"add {n} and 1")
+            tool_s += time.perf_counter() - start
+            assert result.tool_calls == 1
+            branch.import_state(empty)
+            start = time.perf_counter()
+            branch.chat("hi", use_tools=False)
+            echo_s += time.perf_counter() - start
+    # Two model calls and one tool call per tool chat; one model call per plain chat.
+    return {"step": tool_s / (chats * 3) * 1e6, "echo_chat": echo_s / chats * 1e6}
+
+
 _MEMORY_CHILD = """
 import gc, json, sys, tracemalloc
 kind, count = sys.argv[1], int(sys.argv[2])
@@ -139,6 +183,7 @@ def rss():
         return int(f.read().split()[1]) * 4096
 
 import pykka
+import structlog
 from agentic.actors import ActorSystem
 from agentic.branches import spawn_branch
 
@@ -191,18 +236,24 @@ def memory(idle: int) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
+    # The audit emits one structlog line per Event; a host decides where they go. Here
+    # they are dropped below warning, as a service's production setup would.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parser = argparse.ArgumentParser(description="Branches beside raw pykka")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--asks", type=int, default=20000)
     parser.add_argument("--tells", type=int, default=50000)
     parser.add_argument("--idle", type=int, default=200)
+    parser.add_argument("--chats", type=int, default=300)
     args = parser.parse_args()
 
     asks: list[dict[str, float]] = []
     tells: list[dict[str, float]] = []
+    loops: list[dict[str, float]] = []
     for _ in range(args.repeat):
         asks.append(ask_round_trip(args.asks))
         tells.append(tell_throughput(args.tells))
+        loops.append(agent_loop(args.chats))
         gc.collect()
     mem = memory(args.idle)
 
@@ -244,6 +295,10 @@ def main() -> None:
         print(
             f"{'memory per idle actor (bytes), ' + what:58} {pk:>12,.0f} {br:>12,.0f} {br / pk:>7.2f}  -"
         )
+    print(
+        f"agent loop, offline provider: {med(loops, 'step'):,.0f} us per step (model or tool call)"
+    )
+    print(f"agent loop, offline provider: {med(loops, 'echo_chat'):,.0f} us per one-step chat")
     tracemalloc.stop()
 
 

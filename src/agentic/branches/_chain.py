@@ -7,7 +7,6 @@ import random
 from agentic.branches._log_manager import LogManager
 from agentic.branches._usage import UsageProcessor
 from agentic.execution import (
-    AuditProcessor,
     ConcurrencyProcessor,
     Policy,
     PolicyProcessor,
@@ -40,7 +39,7 @@ def branch_chain(  # noqa: PLR0917 - the Branch's own options, in its order
 
     audit → usage → validation → policy → rate limit → concurrency → retry → timeout.
     """
-    chain: list[Processor] = [AuditProcessor(logs.logs, lazy=False), _USAGE, _VALIDATION]
+    chain: list[Processor] = [logs.audit, _USAGE, _VALIDATION]
     chain.append(PolicyProcessor(policy if policy is not None else _ALLOW))
     if requests_per_second is not None:
         chain.append(RateLimitProcessor(requests_per_second))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentic.errors import SerializationError
+from agentic.execution import AuditProcessor
 from agentic.primitives import EventStatus, Log, Pile
 
 __all__ = ["LogManager"]
@@ -13,15 +14,23 @@ __all__ = ["LogManager"]
 class LogManager:
     """Keeps the Logs of every Event a Branch ran, in the order they finished.
 
-    The Branch's audit processor appends to [`logs`][agentic.branches.LogManager.logs]
-    from the runtime's loop thread (a Pile is thread-safe); the Pile object never
-    changes for the life of the Branch, so an import refills it in place.
+    It owns the Branch's [`AuditProcessor`][agentic.execution.AuditProcessor], the
+    outermost layer of the Branch's chain, in its lazy mode: on the runtime's loop a
+    finished Event is only snapshotted, and its immutable Log is built when the Logs
+    are next read ([`logs`][agentic.branches.LogManager.logs]), off the agent loop's
+    path. The Pile object never changes for the life of the Branch.
     """
 
     def __init__(self, logs: Pile[Log] | None = None) -> None:
         """Create a manager, optionally around an existing Pile of Logs."""
-        self.logs: Pile[Log] = logs if logs is not None else Pile(item_type=Log, name="logs")
-        """The Logs, oldest first."""
+        pile: Pile[Log] = logs if logs is not None else Pile(item_type=Log, name="logs")
+        self.audit = AuditProcessor(pile, lazy=True)
+        """The audit processor that records the Branch's Events into the Logs."""
+
+    @property
+    def logs(self) -> Pile[Log]:
+        """The Logs, oldest first (building those still pending)."""
+        return self.audit.logs
 
     def add(self, log: Log) -> None:
         """Record a Log."""
@@ -29,8 +38,9 @@ class LogManager:
 
     def replace(self, logs: list[Log]) -> None:
         """Replace every Log with `logs` (in that order); the Branch calls it only when idle."""
-        self.logs.clear()
-        self.logs.include(logs)
+        pile = self.logs
+        pile.clear()
+        pile.include(logs)
 
     def counts(self) -> dict[str, int]:
         """Return how many Logs end in each status."""
