@@ -635,6 +635,16 @@ class PileMachine(RuleBasedStateMachine):
             self.by_id[b.id] = b
         return batch[0]
 
+    @precondition(lambda self: len(self.order) >= 2)
+    @rule()
+    def crowd_one_spot(self) -> None:
+        # Enough inserts between the same neighbours to exhaust float ranks (renumbering).
+        for _ in range(60):
+            item = Note()
+            self.pile.insert(1, item)
+            self.order.insert(1, item.id)
+            self.by_id[item.id] = item
+
     @rule(item=seen, index=st.integers(-5, 5))
     def insert_present_fails(self, item: Note, index: int) -> None:
         if item.id in self.by_id:
@@ -721,6 +731,9 @@ class PileMachine(RuleBasedStateMachine):
     def same_as_model(self) -> None:
         assert self.pile.keys() == self.order
         assert list(self.pile) == [self.by_id[k] for k in self.order]  # snapshot is fresh
+        ranks = self.pile._order._by_rank  # the rank index agrees with the order
+        assert len(self.pile._by_rank) == len(ranks)
+        assert all(self.pile._by_rank[r] is self.by_id[k] for r, k in ranks.items())
         assert all(
             a is b for a, b in zip(self.pile, [self.by_id[k] for k in self.order], strict=True)
         )

@@ -416,11 +416,32 @@ class Progression:
         by_rank = self._by_rank
         return map(by_rank.__getitem__, by_rank)
 
-    def _push(self, key: UUID) -> None:
+    def _push(self, key: UUID) -> float:
         rank = self._next
         self._next = rank + _GAP
         self._by_rank[rank] = key
         self._rank_of[key.int] = rank
+        return rank
+
+    def _rank(self, key: UUID) -> float:
+        # For the Pile that owns this order: the rank of a present id.
+        return self._rank_of[key.int]
+
+    def _drop(self, key: UUID) -> float:
+        # For the Pile: remove a present id, return the rank it had.
+        rank = self._rank_of.pop(key.int)
+        del self._by_rank[rank]
+        return rank
+
+    def _pop_ranked(self, index: int) -> tuple[float, UUID]:
+        # For the Pile: pop by position, with the rank (raises like pop()).
+        try:
+            rank, key = self._by_rank.popitem(index)
+        except (IndexError, KeyError):
+            msg = f"cannot pop position {index} from {self._describe()}"
+            raise ProgressionIndexError(msg) from None
+        del self._rank_of[key.int]
+        return rank, key
 
     def _place(self, key: UUID, index: int) -> None:
         size = len(self._by_rank)
