@@ -303,3 +303,36 @@ class TestInterruptedRun:
         assert shown["status"] == "failed"
         assert [s["id"] for s in shown["steps"]] == ["note"]
         assert "note" in _ok(cli("runs", "show", "cut")).stdout
+
+
+class TestFollow:
+    """`events tail --follow` prints what other processes append, as they append it."""
+
+    def test_follow_sees_another_process(self, sh: Run, home: Path) -> None:
+        """A record appended by a second invocation reaches the follower."""
+        import os
+        import subprocess
+
+        from tests.cli.conftest import cli_command
+
+        _ok(sh("pile", "create", "first"))  # the store exists before the follower starts
+        env = dict(os.environ, AGENTIC_HOME=str(home))
+        with subprocess.Popen(
+            [*cli_command(), "events", "tail", "-n", "50", "--follow", "--for", "30", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        ) as follower:
+            try:
+                made = _ok(sh("element", "create", "-t", "Note", "-d", '{"text": "live"}'))
+                assert follower.stdout is not None
+                seen = []
+                for line in follower.stdout:
+                    record = json.loads(line)
+                    seen.append(record)
+                    if record["type"] == "pile.include":
+                        break
+                assert seen[-1]["type"] == "pile.include"
+                assert seen[-1]["payload"]["items"][0]["id"] == made.stdout.strip()
+            finally:
+                follower.terminate()

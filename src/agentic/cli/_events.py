@@ -125,7 +125,10 @@ def tail(
     as_json = wants_json(json_)
     with store() as opened:
         filters: dict[str, Any] = {"stream": stream, "types": types, "correlation_id": correlation}
-        last = deque(opened.read_all(1, **filters), maxlen=limit) if limit else deque()
+        # Read up to a fixed position and follow from just after it: no record is missed
+        # or printed twice, whenever other writers append.
+        upto = opened.last_position()
+        last = deque(opened.read_all(1, upto, **filters), maxlen=limit) if limit else deque()
         if not follow:
             if as_json:
                 emit_json([record_dict(r) for r in last])
@@ -137,7 +140,7 @@ def tail(
         for record in last:
             _print_one(record, as_json=as_json, out=out)
         deadline = None if seconds is None else time.monotonic() + seconds
-        subscription = opened.subscribe(opened.last_position() + 1, **filters)
+        subscription = opened.subscribe(upto + 1, **filters)
         try:
             while deadline is None or time.monotonic() < deadline:
                 wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
