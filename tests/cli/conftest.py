@@ -84,13 +84,16 @@ def sh(home: Path) -> Run:
 _COMMAND = typer.main.get_command(app)  # built once: CliRunner.invoke rebuilds it each time
 
 
-def invoke_in_process(home: Path, args: Sequence[str], stdin: bytes | None = None) -> Outcome:
+def invoke_in_process(
+    home: Path | None, args: Sequence[str], stdin: bytes | None = None
+) -> Outcome:
     """Run the app in this process (CliRunner's isolation) with AGENTIC_HOME=home.
 
-    An exception that escapes the CLI's own handler is a bug, so it propagates.
+    With `home` None, AGENTIC_HOME is unset. An exception that escapes the CLI's own
+    handler is a bug, so it propagates.
     """
     runner = CliRunner()
-    env = {"AGENTIC_HOME": str(home), "COLUMNS": "120"}
+    env = {"AGENTIC_HOME": str(home) if home is not None else None, "COLUMNS": "120"}
     with runner.isolation(input=stdin, env=env) as (out, err, _):
         try:
             _COMMAND.main(args=list(args), prog_name="agentic-cli")

@@ -336,3 +336,26 @@ class TestFollow:
                 assert seen[-1]["payload"]["items"][0]["id"] == made.stdout.strip()
             finally:
                 follower.terminate()
+
+
+class TestStateLocation:
+    """Where the state lives: --home, else $AGENTIC_HOME, else ./.agentic."""
+
+    def test_home_option_and_default(
+        self, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--home wins over $AGENTIC_HOME; without either, ./.agentic is used."""
+        from tests.cli.conftest import invoke_in_process
+
+        other = tmp_path / "other"
+        made = invoke_in_process(home, ["--home", str(other), "pile", "create", "p"])
+        assert made.code == 0, made
+        assert (other / "events.db").exists()
+        assert not home.exists()
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("AGENTIC_HOME", raising=False)
+        from agentic.cli._context import SETTINGS
+        from agentic.cli._context import home as resolve
+
+        SETTINGS.reset()
+        assert resolve() == tmp_path / ".agentic"
