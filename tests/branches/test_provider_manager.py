@@ -68,6 +68,26 @@ class TestProviderManager:
         assert targets == ["provider:one", "provider:two"]
 
 
+class TestRateLimitPerProvider:
+    def test_each_provider_has_its_own_bucket(self, system):
+        """Calls to one provider wait for its rate limit; another provider's are not held."""
+        providers = {"one": OfflineProvider(name="one"), "two": OfflineProvider(name="two")}
+        ref = spawn_branch(system, "b", providers=providers, requests_per_second=5)
+        for n in range(6):
+            ref.chat(f"one {n}", provider="one")
+        ref.chat("two", provider="two")
+        logs = ref.export()["logs"]
+
+        def waits(log):
+            decisions = log["record"]["metadata"].get("decisions", [])
+            return [d for d in decisions if d["by"] == "rate_limit"]
+
+        assert [log["record"]["target"] for log in logs] == ["provider:one"] * 6 + ["provider:two"]
+        assert [bool(waits(log)) for log in logs[:5]] == [False] * 5  # the burst
+        assert "provider:one" in waits(logs[5])[0]["reason"]
+        assert waits(logs[6]) == []
+
+
 class TestOpenAIThroughABranch:
     def test_rate_limited_then_success_is_retried(self, system, api):
         """A 429 with retry-after is retried after that wait; the Event shows both attempts."""
