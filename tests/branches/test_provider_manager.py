@@ -72,8 +72,8 @@ class TestRateLimitPerProvider:
     def test_each_provider_has_its_own_bucket(self, system):
         """Calls to one provider wait for its rate limit; another provider's are not held."""
         providers = {"one": OfflineProvider(name="one"), "two": OfflineProvider(name="two")}
-        ref = spawn_branch(system, "b", providers=providers, requests_per_second=5)
-        for n in range(6):
+        ref = spawn_branch(system, "b", providers=providers, requests_per_second=2)
+        for n in range(3):
             ref.chat(f"one {n}", provider="one")
         ref.chat("two", provider="two")
         logs = ref.export()["logs"]
@@ -82,10 +82,10 @@ class TestRateLimitPerProvider:
             decisions = log["record"]["metadata"].get("decisions", [])
             return [d for d in decisions if d["by"] == "rate_limit"]
 
-        assert [log["record"]["target"] for log in logs] == ["provider:one"] * 6 + ["provider:two"]
-        assert [bool(waits(log)) for log in logs[:5]] == [False] * 5  # the burst
-        assert "provider:one" in waits(logs[5])[0]["reason"]
-        assert waits(logs[6]) == []
+        assert [log["record"]["target"] for log in logs] == ["provider:one"] * 3 + ["provider:two"]
+        assert [bool(waits(log)) for log in logs[:2]] == [False] * 2  # the burst
+        assert "provider:one" in waits(logs[2])[0]["reason"]
+        assert waits(logs[3]) == []
 
 
 class TestOpenAIThroughABranch:
