@@ -92,6 +92,13 @@ def invoke_in_process(
     With `home` None, AGENTIC_HOME is unset. An exception that escapes the CLI's own
     handler is a bug, so it propagates.
     """
+    import logging
+
+    import structlog
+
+    # The CLI configures logging for its process; give the test process its own back.
+    root = logging.getLogger()
+    saved, level, handlers = structlog.get_config(), root.level, list(root.handlers)
     runner = CliRunner()
     env = {"AGENTIC_HOME": str(home) if home is not None else None, "COLUMNS": "120"}
     with runner.isolation(input=stdin, env=env) as (out, err, _):
@@ -103,6 +110,9 @@ def invoke_in_process(
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            structlog.configure(**saved)
+            root.setLevel(level)
+            root.handlers[:] = handlers
         stdout, stderr = out.getvalue(), err.getvalue()
     return Outcome(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 

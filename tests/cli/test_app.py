@@ -359,3 +359,15 @@ class TestStateLocation:
 
         SETTINGS.reset()
         assert resolve() == tmp_path / ".agentic"
+
+
+class TestLogging:
+    """structlog is configured by the CLI: quiet by default, info with --verbose."""
+
+    def test_quiet_by_default_verbose_on_request(self, cli: Run) -> None:
+        """A clean run logs nothing; --verbose logs each step's event at info on stderr."""
+        quiet = _ok(cli("run", str(EXAMPLES / "linear.json"), "--json"))
+        assert quiet.stderr == ""
+        loud = _ok(cli("--verbose", "run", str(EXAMPLES / "linear.json"), "--json"))
+        assert loud.stderr.count("event.finished") == 3
+        assert json.loads(loud.stdout)["status"] == "completed"  # stdout stays one document

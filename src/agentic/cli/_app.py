@@ -147,7 +147,7 @@ def _configure_logging(*, verbose: bool) -> None:
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     root = logging.getLogger()
@@ -156,6 +156,13 @@ def _configure_logging(*, verbose: bool) -> None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
+
+
+def _stderr_logger(*_args: Any) -> Any:
+    # Looked up per call, not bound once: in-process runners swap sys.stderr.
+    import structlog  # noqa: PLC0415
+
+    return structlog.PrintLogger(sys.stderr)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
