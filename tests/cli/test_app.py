@@ -242,6 +242,9 @@ class TestCommands:
     def test_demo_still_works(self, cli: Run) -> None:
         """`agentic-cli demo` stays."""
         assert "identical" in _ok(cli("demo", "--count", "3")).stdout
+        shown = _ok(cli("demo", "--count", "3", "--json")).json()
+        assert shown["round_trip_identical"] is True
+        assert shown["squares"] == {"0": 0, "1": 1, "2": 4}
 
     @pytest.mark.parametrize(
         "group", ["element", "pile", "progression", "runs", "branch", "events"]

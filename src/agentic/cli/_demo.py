@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Annotated
 
 import typer
 
+from agentic.cli._context import JsonOption, emit_json, wants_json
 from agentic.primitives import Element, Event, Pile, Progression
 
 __all__ = ["demo"]
@@ -31,12 +33,16 @@ class Square(Event, type_name="demo.Square"):
 
 def demo(
     count: Annotated[int, typer.Option(min=1, max=1000, help="How many tasks to create.")] = 5,
+    *,
+    json_: JsonOption = False,
 ) -> None:
     """Show the primitives: a typed Pile, two Progressions over it, Events and their Logs."""
     from rich.console import Console  # noqa: PLC0415 - keep start-up fast
     from rich.table import Table  # noqa: PLC0415
 
-    console = Console()
+    as_json = wants_json(json_)
+    # With --json the tables go nowhere; the document is printed at the end.
+    console = Console(file=io.StringIO()) if as_json else Console()
     tasks = Pile(
         (Task(title=f"task {i}", priority=(i * 7) % 5) for i in range(count)),
         item_type=Task,
@@ -68,5 +74,17 @@ def demo(
         f"{e.value}²={e.execution.response}" for e in events if isinstance(e, Square)
     )
     console.print(f"{len(logs)} events completed: {results}")
+    if as_json:
+        emit_json(
+            {
+                "tasks": [t.to_dict() for t in tasks],
+                "by_priority": [str(key) for key in by_priority],
+                "round_trip_identical": same,
+                "squares": {
+                    str(e.value): e.execution.response for e in events if isinstance(e, Square)
+                },
+                "logs": len(logs),
+            }
+        )
     if not same:
         raise typer.Exit(1)

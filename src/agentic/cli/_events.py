@@ -109,7 +109,9 @@ def tail(
     stream: Stream = None,
     types: Types = None,
     correlation: Correlation = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=100_000)] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, max=100_000, help="How many records.")
+    ] = 20,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new records (Ctrl-C stops).")
     ] = False,
