@@ -47,7 +47,7 @@ class _Group(TyperGroup):
             code = _fail("aborted", 130)
         except Exception as exc:  # noqa: BLE001 - the one place every error is reported
             if _is_usage_error(exc):
-                return self._finish(_fail(exc.format_message(), EXIT_USAGE), standalone_mode)  # type: ignore[attr-defined]
+                return self._finish(_fail(_usage(exc), EXIT_USAGE), standalone_mode)
             code = exit_code_for(exc)
             if SETTINGS.debug or "--debug" in argv:
                 import traceback  # noqa: PLC0415
@@ -70,6 +70,12 @@ class _Group(TyperGroup):
 def _is_usage_error(exc: Exception) -> bool:
     # typer vendors click; its ClickException is recognised by shape, not by import.
     return callable(getattr(exc, "format_message", None)) and hasattr(exc, "exit_code")
+
+
+def _usage(exc: Any) -> str:
+    message = str(exc.format_message())
+    path = getattr(getattr(exc, "ctx", None), "command_path", None)
+    return f"{message} (see `{path} --help`)" if path else message
 
 
 def _fail(message: str, code: int) -> int:
