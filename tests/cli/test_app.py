@@ -374,3 +374,36 @@ class TestLogging:
         loud = _ok(cli("--verbose", "run", str(EXAMPLES / "linear.json"), "--json"))
         assert loud.stderr.count("event.finished") == 3
         assert json.loads(loud.stdout)["status"] == "completed"  # stdout stays one document
+
+
+PROVIDERS = """
+[providers.scripted]
+kind = "offline"
+replies = ["first scripted answer", "second scripted answer"]
+"""
+
+
+class TestProviders:
+    """Chats use the offline provider unless a provider config says otherwise."""
+
+    def test_providers_option_and_home_file(self, cli: Run, home: Path, tmp_path: Path) -> None:
+        """--providers FILE, then <home>/providers.toml, configure the branch's provider."""
+        config = tmp_path / "providers.toml"
+        config.write_text(PROVIDERS)
+        _ok(cli("--providers", str(config), "branch", "create", "s", "--provider", "scripted"))
+        first = _ok(cli("--providers", str(config), "branch", "chat", "s", "hi"))
+        assert first.stdout.strip() == "first scripted answer"
+        missing = cli("branch", "chat", "s", "again")
+        assert_one_line_error(missing, 2)
+        assert "provider 'scripted'" in missing.stderr
+        (home / "providers.toml").write_text(PROVIDERS)
+        second = _ok(cli("branch", "chat", "s", "again", "--json")).json()
+        assert second["content"] == "second scripted answer"
+        assert _ok(cli("branch", "list", "--json")).json()[0]["chats"] == 2
+
+    def test_default_is_offline(self, cli: Run) -> None:
+        """With no config, the offline provider answers (it echoes)."""
+        _ok(cli("branch", "create", "plain"))
+        assert _ok(cli("branch", "chat", "plain", "echo me")).stdout.strip() == "echo me"
+        assert "plain" in _ok(cli("branch", "list")).stdout
+        assert "echo me" in _ok(cli("branch", "show", "plain")).stdout
