@@ -1,4 +1,4 @@
-"""Properties over generated hostile input (1,100 examples in all, in-process for speed):
+"""Properties over generated hostile input (2,100 examples in all, in-process for speed):
 only documented exit codes, never a traceback, one error line, no change on failure."""
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ _SETTINGS: dict[str, Any] = {
 class TestHostileArguments:
     """Generated arguments and files never crash the CLI or change state on failure."""
 
-    @settings(max_examples=400, **_SETTINGS)
+    @settings(max_examples=800, **_SETTINGS)
     @given(
         args=st.lists(words, max_size=6),
         group=st.sampled_from(
@@ -205,7 +205,7 @@ class TestHostileArguments:
             args = ["chat", "no-such-branch", *args[1:]]  # keep the runtime out of it
         world.check([group, *args] if group else args)
 
-    @settings(max_examples=350, **_SETTINGS)
+    @settings(max_examples=600, **_SETTINGS)
     @given(
         doc=documents,
         type_name=st.one_of(
@@ -224,13 +224,13 @@ class TestHostileArguments:
             data, stdin = doc.decode("utf-8", "surrogateescape"), None
         world.check(["element", "create", "--type", type_name, "--data", data], stdin)
 
-    @settings(max_examples=200, **_SETTINGS)
+    @settings(max_examples=400, **_SETTINGS)
     @given(doc=workflows(), suffix=st.sampled_from([".toml", ".json", ".txt", ""]))
     def test_workflow_files(self, world: World, doc: bytes, suffix: str) -> None:
         """Any workflow file: run, or refused before anything is recorded."""
         world.check(["run", world.file(doc, suffix), "--timeout", "5"])
 
-    @settings(max_examples=200, **_SETTINGS)
+    @settings(max_examples=300, **_SETTINGS)
     @given(
         op=st.sampled_from(["insert", "move", "append", "remove"]),
         name=st.one_of(st.just("order"), words),
