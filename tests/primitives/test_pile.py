@@ -395,6 +395,21 @@ class TestSerialization:
                     outcomes.append("rejected")
             assert outcomes[0] == outcomes[1]
 
+    def test_pickle_and_copies(self):
+        """pickle, copy and deepcopy give an equal pile with its own lock and order."""
+        import copy
+        import pickle
+
+        pile = Pile([Urgent(text="u"), Note(text="n")], item_type=Note, strict=False, name="p")
+        for clone in (pickle.loads(pickle.dumps(pile)), copy.copy(pile), copy.deepcopy(pile)):
+            assert clone == pile
+            assert (clone.item_type, clone.strict, clone.name) == (Note, False, "p")
+            assert [type(i) for i in clone] == [Urgent, Note]
+            clone.include(Note())
+            assert len(pile) == 2
+        assert copy.copy(pile)[0] is pile[0]
+        assert copy.deepcopy(pile)[0] is not pile[0]
+
     def test_document_names_types(self):
         """The document names the item type and each item's type."""
         pile = Pile([Urgent()], item_type=Note, strict=False)

@@ -512,6 +512,10 @@ class Pile(Generic[E]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and copy as the items, item type, strictness, name and id (not the lock)."""
+        return (_rebuild, (self.values(), self._item_type, self._strict, self.name, self._id))
+
     def __repr__(self) -> str:
         """Show the item type, size and name."""
         return f"Pile[{self._item_type.type_name}](len={len(self)}, name={self.name!r})"
@@ -679,3 +683,14 @@ class Pile(Generic[E]):
 
     def _derive(self, items: Iterable[E]) -> Pile[E]:
         return Pile(items, item_type=self._item_type, strict=self._strict, name=self.name)
+
+
+def _rebuild(
+    items: list[Any],
+    item_type: type[Element],
+    strict: bool,  # noqa: FBT001 - pickle passes arguments by position
+    name: str | None,
+    ident: UUID,
+) -> Pile[Any]:
+    """Rebuild a pickled (or copied) Pile: a new lock, the same items in the same order."""
+    return Pile(items, item_type=item_type, strict=strict, name=name, id=ident)
