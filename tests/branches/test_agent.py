@@ -84,6 +84,29 @@ class TestAgentLoop:
         assert result.message_ids == [str(m.id) for m in ref.messages()]
         assert ref.info().logs == 5  # 3 provider calls + 2 tool calls, every step explainable
 
+    def test_every_step_is_explainable_from_the_logs(self, system):
+        """Each tool result names the Event that ran it; its Log names the model's call id."""
+        provider = OfflineProvider(
+            rules=[
+                ToolRule(
+                    pattern=r"add (\d+) and (\d+)", tool="add", arguments={"a": "{1}", "b": "{2}"}
+                )
+            ]
+        )
+        ref = spawn_branch(system, "b", tools=[add], providers=[provider])
+        ref.chat("add 4 and 5")
+        logs = {log["event_id"]: log for log in ref.export()["logs"]}
+        call = next(m for m in ref.messages() if isinstance(m, ToolCallMessage))
+        result = next(m for m in ref.messages() if isinstance(m, ToolResultMessage))
+        log = logs[result.event_id]
+        assert log["record"]["target"] == "add"
+        assert log["record"]["arguments"] == {"a": "4", "b": "5"}
+        assert log["record"]["metadata"]["tool_call_id"] == call.call_id == result.call_id
+        assert log["record"]["caller"] == "b"
+        providers = [entry for entry in logs.values() if entry["record"]["kind"] == "provider"]
+        sent = providers[-1]["record"]["arguments"]["messages"]
+        assert [m["role"] for m in sent] == ["user", "assistant", "tool"]
+
     def test_step_limit_stops_a_model_that_never_finishes(self, system):
         """A model that always asks for a tool is stopped at max_steps, without a reply."""
         provider = OfflineProvider(
