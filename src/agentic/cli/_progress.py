@@ -43,6 +43,7 @@ class RunDisplay:
         self._status = dict.fromkeys(self._order, "pending")
         self._started: dict[str, float] = {}
         self._took: dict[str, float] = {}
+        self._finished: list[str] = []
         self._done = 0
         self._title = workflow.name
         self._clock = time.perf_counter()
@@ -57,6 +58,7 @@ class RunDisplay:
                 self._started[update.step] = now
             else:
                 self._took[update.step] = now - self._started.get(update.step, now)
+                self._finished.append(update.step)
         if update.phase == "finished" and not self.console.is_terminal:
             glyph, _ = STATUS_STYLES.get(str(update.status), ("?", ""))
             since = now - self._clock
@@ -76,8 +78,9 @@ class RunDisplay:
         with self._lock:
             status = dict(self._status)
             started, took, done = dict(self._started), dict(self._took), self._done
+            finished = list(self._finished)
         table = Table.grid(padding=(0, 2))
-        for step in self._order:
+        for step in self._visible(status, finished):
             glyph, style = STATUS_STYLES.get(status[step], ("?", ""))
             if step in took:
                 elapsed = f"{took[step]:.3f}s"
@@ -88,6 +91,9 @@ class RunDisplay:
             table.add_row(
                 Text(glyph, style=style), Text(step), Text(status[step], style=style), elapsed
             )
+        hidden = len(self._order) - table.row_count
+        if hidden:
+            table.add_row("", Text(f"… and {hidden} more", style="dim"), "", "")
         total = len(self._order)
         bar = Table.grid(padding=(0, 1))
         bar.add_row(
@@ -96,6 +102,22 @@ class RunDisplay:
             Text(f"{done}/{total} steps"),
         )
         return Group(bar, table)
+
+    def _visible(self, status: dict[str, str], finished: list[str]) -> list[str]:
+        # A terminal holds a screenful: with many steps, show the running ones, the
+        # last few finished, and the next few waiting.
+        room = max(8, self.console.height - 6)
+        if len(self._order) <= room:
+            return self._order
+        running = [s for s in self._order if status[s] == "processing"]
+        waiting = [s for s in self._order if status[s] == "pending"]
+        chosen = set(running[:room])
+        for group in (finished[::-1], waiting):
+            for step in group:
+                if len(chosen) >= room:
+                    break
+                chosen.add(step)
+        return [s for s in self._order if s in chosen]
 
 
 def summary_table(report: RunReport, width: int = 100) -> Table:
