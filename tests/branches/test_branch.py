@@ -332,6 +332,16 @@ class TestStop:
         assert all(isinstance(e, BranchStoppedError) for e in errors), errors
 
 
+class TestBounds:
+    def test_max_logs_keeps_the_newest(self, system):
+        """With max_logs, a Branch keeps only its newest Logs."""
+        ref = spawn_branch(system, "b", tools=[add], max_logs=3)
+        events = [ref.invoke("add", a=n, b=0) for n in range(6)]
+        logs = ref.export()["logs"]
+        assert [log["event_id"] for log in logs] == [str(e.id) for e in events[-3:]]
+        assert ref.info().logs == 3
+
+
 class TestForkExportImport:
     def test_fork_copies_state_up_to_a_point(self, system):
         """A fork has the first `upto` messages, the same tools and providers, and a life of its own."""

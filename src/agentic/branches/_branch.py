@@ -128,6 +128,7 @@ class Branch(AgentLoop, Actor):
         attempts: int = 3,
         requests_per_second: float | None = None,
         concurrency: int | None = 64,
+        max_logs: int | None = None,
         state: dict[str, Any] | None = None,
     ) -> None:
         """Create a Branch (spawn it with [`spawn_branch()`][agentic.branches.spawn_branch]).
@@ -143,6 +144,7 @@ class Branch(AgentLoop, Actor):
             requests_per_second: A rate limit per target (each provider is its own
                 target, `provider:<name>`), if any.
             concurrency: The most Events in flight per target.
+            max_logs: Keep only the newest this many Logs (None: all of them).
             state: An exported state to start from.
         """
         self._options: dict[str, Any] = {
@@ -154,10 +156,11 @@ class Branch(AgentLoop, Actor):
             "attempts": attempts,
             "requests_per_second": requests_per_second,
             "concurrency": concurrency,
+            "max_logs": max_logs,
         }
         self.status = BranchStatus.CREATED
         self.messages = MessageManager()
-        self.logs = LogManager()
+        self.logs = LogManager(max_logs=max_logs)
         self.steps: Pile[PlanStep] | None = None  # made by the first plan
         self.tools = ToolManager(tools)
         self.providers = ProviderManager(providers, default_provider)
@@ -269,6 +272,7 @@ class Branch(AgentLoop, Actor):
 
     def _invoked(self, ticket: UUID | None, event: Event) -> None:
         self._reply(ticket, copy_event(event))
+        self.logs.audit.flush()  # after the answer: pending Logs stay few
 
     def _submit(self, event: Event, step: str, *args: Any) -> None:
         self._waiting[event.id] = (event, step, args)
@@ -331,6 +335,9 @@ class Branch(AgentLoop, Actor):
 
     def _turn_finished(self, ticket: UUID | None, result: Any, error: Exception | None) -> None:
         self._reply(ticket, result, error)
+        # Build the turn's Logs now that its caller has the answer, so pending
+        # snapshots never pile up in a Branch whose Logs nobody reads.
+        self.logs.audit.flush()
         self._turn = None
         while self._queue and self._turn is None:
             request = self._queue.pop(0)

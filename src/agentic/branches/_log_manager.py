@@ -21,10 +21,16 @@ class LogManager:
     path. The Pile object never changes for the life of the Branch.
     """
 
-    def __init__(self, logs: Pile[Log] | None = None) -> None:
-        """Create a manager, optionally around an existing Pile of Logs."""
+    def __init__(self, logs: Pile[Log] | None = None, *, max_logs: int | None = None) -> None:
+        """Create a manager, optionally around an existing Pile of Logs.
+
+        Args:
+            logs: The Pile to keep the Logs in (a new one by default).
+            max_logs: Keep only the newest this many Logs (None: keep all), so a
+                long-running Branch stays bounded.
+        """
         pile: Pile[Log] = logs if logs is not None else Pile(item_type=Log, name="logs")
-        self.audit = AuditProcessor(pile, lazy=True)
+        self.audit = AuditProcessor(pile, lazy=True, max_logs=max_logs)
         """The audit processor that records the Branch's Events into the Logs."""
 
     @property

@@ -27,6 +27,7 @@ def spawn_branch(
     attempts: int = 3,
     requests_per_second: float | None = None,
     concurrency: int | None = 64,
+    max_logs: int | None = None,
     state: dict[str, Any] | None = None,
     supervision: SupervisionPolicy | None = None,
     mailbox_size: int | None = None,
@@ -45,6 +46,7 @@ def spawn_branch(
         attempts: Attempts for retryable failures (429 and 5xx honour `retry_after`).
         requests_per_second: A rate limit per target (each provider is one target).
         concurrency: The most Events in flight per target.
+        max_logs: Keep only the newest this many Logs (None: all of them).
         state: An exported state to start from.
         supervision: Its supervision policy (the system's default if None).
         mailbox_size: Its mailbox bound (the system's default if None).
@@ -62,6 +64,7 @@ def spawn_branch(
             attempts=attempts,
             requests_per_second=requests_per_second,
             concurrency=concurrency,
+            max_logs=max_logs,
             state=state,
         )
 
