@@ -22,7 +22,9 @@ def to_chat_messages(messages: Iterable[Message]) -> list[ChatMessage]:
 
     An AssistantMessage and the ToolCallMessages right after it become one assistant
     ChatMessage with tool calls (tool calls with no assistant text before them get an
-    empty one), which is how both OpenAI's and Anthropic's APIs expect them.
+    empty one), which is how both OpenAI's and Anthropic's APIs expect them. A tool
+    call with no result after it (a state exported in the middle of a turn, say) gets
+    an error result, since both APIs refuse a call left unanswered.
     """
     result: list[ChatMessage] = []
     for message in messages:
@@ -51,4 +53,29 @@ def to_chat_messages(messages: Iterable[Message]) -> list[ChatMessage]:
                 )
             case _:
                 result.append(ChatMessage.user(message.content))
-    return result
+    return _answer_every_call(result)
+
+
+_UNANSWERED = "error: this tool call has no result (it never finished)"
+
+
+def _answer_every_call(messages: list[ChatMessage]) -> list[ChatMessage]:
+    fixed: list[ChatMessage] = []
+    index = 0
+    while index < len(messages):
+        message = messages[index]
+        fixed.append(message)
+        index += 1
+        if not message.tool_calls:
+            continue
+        answered: set[str | None] = set()
+        while index < len(messages) and messages[index].role == "tool":
+            answered.add(messages[index].tool_call_id)
+            fixed.append(messages[index])
+            index += 1
+        fixed.extend(
+            ChatMessage.tool(_UNANSWERED, tool_call_id=call.id, name=call.name, is_error=True)
+            for call in message.tool_calls
+            if call.id not in answered
+        )
+    return fixed
