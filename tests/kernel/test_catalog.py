@@ -289,3 +289,23 @@ class TestConcurrentWriters:
             assert [key for key in order if key in set(mine)] == mine
         assert replay(setup).problems == []
         setup.close()
+
+
+class TestSnapshots:
+    """Changes snapshot their stream every N records; loading uses the snapshot."""
+
+    def test_snapshots_bound_replay_and_agree_with_it(self, store: SQLiteEventStore) -> None:
+        """With snapshot_every=3, streams get snapshots; a reopen and a replay agree."""
+        catalog = Catalog(store, snapshot_every=3)
+        ids = [str(catalog.create_element("Note", {"text": str(i)}).id) for i in range(7)]
+        catalog.create_progression("p")
+        for key in ids:
+            catalog.progression_append("p", [key])
+        elements = store.load_snapshot("elements")
+        assert elements is not None
+        assert elements.sequence == 6  # pile.created + 5 includes: the last multiple of 3
+        assert store.load_snapshot("progression-p") is not None
+        again = Catalog(store)
+        assert [str(e.id) for e in again.list_elements()] == ids
+        assert [str(k) for k in again.progression("p")] == ids
+        assert replay(store).counts["elements"] == 7

@@ -58,13 +58,19 @@ class Catalog:
         store: The event store (usually from `open_store(home)`).
         use_snapshot: Load piles and progressions from their latest snapshot (False:
             replay every record, as `replay` does).
+        snapshot_every: After a change, snapshot the changed stream whenever it
+            reaches a multiple of this many records (None: never), so each invocation
+            replays at most that many records per stream.
     """
 
-    def __init__(self, store: EventStore, *, use_snapshot: bool = True) -> None:
+    def __init__(
+        self, store: EventStore, *, use_snapshot: bool = True, snapshot_every: int | None = 1000
+    ) -> None:
         self.store = store
         """The event store."""
         self._repository = Repository(store)
         self._use_snapshot = use_snapshot
+        self._snapshot_every = snapshot_every
         self._entries: dict[str, dict[str, dict[str, Any]]] = {}
         self._sequence = 0
         self._elements: PersistentPile[Element] | None = None
@@ -128,6 +134,13 @@ class Catalog:
         self._sequence = results[0].last_sequence
         self._entries[payload["kind"]][payload["name"]] = payload
 
+    def _snapshot(self, aggregate: PersistentPile[Any] | PersistentProgression) -> None:
+        # Every change appends one record, so the stream crosses a multiple exactly
+        # when its version is one; the snapshot bounds what the next open replays.
+        every = self._snapshot_every
+        if every is not None and aggregate.persisted.version % every == 0:
+            aggregate.snapshot()
+
     # -- elements -------------------------------------------------------------------
 
     @property
@@ -185,7 +198,9 @@ class Catalog:
         if element.id in self.elements:
             msg = f"element {element.id} already exists"
             raise EntryExistsError(msg, kind="element", key=str(element.id))
-        self._open_elements().include(element)
+        elements = self._open_elements()
+        elements.include(element)
+        self._snapshot(elements)
         return element
 
     def list_elements(self, type_name: str | None = None) -> list[Element]:
@@ -252,6 +267,7 @@ class Catalog:
         new = [item for item in dict.fromkeys(items) if item.id not in pile]
         if new:
             pile.include(new)
+            self._snapshot(pile)
         return new
 
     @retrying
@@ -276,6 +292,7 @@ class Catalog:
                     )
                     raise CatalogInputError(msg)
         pile.remove(keys)
+        self._snapshot(pile)
         return keys
 
     # -- progressions ---------------------------------------------------------------
@@ -340,6 +357,7 @@ class Catalog:
             seen.add(key)
         if keys:
             progression.extend(keys)
+            self._snapshot(progression)
         return keys
 
     @retrying
@@ -358,6 +376,7 @@ class Catalog:
             raise CatalogInputError(msg)
         check_index(index, -len(progression), len(progression), name)
         progression.insert(index, key)
+        self._snapshot(progression)
         return key
 
     @retrying
@@ -372,6 +391,7 @@ class Catalog:
         key = resolve_id(ref, list(progression), where=f"progression {name!r}")
         check_index(index, -len(progression), len(progression) - 1, name)
         progression.move(key, index)
+        self._snapshot(progression)
         return key
 
     @retrying
@@ -387,6 +407,7 @@ class Catalog:
         if keys:  # one atomic append: all or none
             records = [NewRecord("progression.remove", {"id": str(key)}) for key in keys]
             progression.persisted.record_many(records)
+            self._snapshot(progression)
         return keys
 
     # -- branches (records only; see agentic.kernel.BranchHistory) -------------------

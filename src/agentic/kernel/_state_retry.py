@@ -22,7 +22,8 @@ class Reloadable(Protocol):
 
 
 R = TypeVar("R", bound=Reloadable)
-_ATTEMPTS = 8
+_ATTEMPTS = 40
+_MAX_PAUSE = 0.05
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,7 +47,8 @@ def retrying(method: Callable[Concatenate[R, P], T]) -> Callable[Concatenate[R, 
                 if attempt == _ATTEMPTS - 1:
                     raise
                 self.reload()
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter
+                # Random, growing pauses spread the writers out (S311: jitter, not crypto).
+                time.sleep(random.uniform(0, min(_MAX_PAUSE, 0.001 * 2**attempt)))  # noqa: S311
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
     return wrapper
