@@ -238,6 +238,50 @@ def rows(n: int) -> list[tuple[str, Callable[[], float], Callable[[], float] | N
     ]
 
 
+ALONE = """
+import gc, random, statistics, sys, time
+n = int(sys.argv[2])
+if sys.argv[1] == "agentic":
+    from agentic.primitives import Element, Pile
+    elements = [Element() for _ in range(n)]
+    pile = Pile(elements)
+else:
+    from lionagi.protocols.generic.element import Element
+    from lionagi.protocols.generic.pile import Pile
+    elements = [Element() for _ in range(n)]
+    pile = Pile(collections=elements)
+keys = [e.id for e in elements]
+random.Random(1).shuffle(keys)
+times = []
+for _ in range(5):
+    gc.collect()
+    start = time.perf_counter()
+    for key in keys:
+        pile[key]
+    times.append(time.perf_counter() - start)
+print(statistics.median(times))
+"""
+
+
+def lookups_alone(n: int) -> None:
+    """Time UUID lookups with each library alone in a fresh process (median of 5)."""
+    import subprocess
+
+    results = {}
+    for library in ("agentic", "lionagi"):
+        out = subprocess.run(
+            [sys.executable, "-c", ALONE, library, str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[library] = float(out.stdout.strip())
+    a, b = results["agentic"], results["lionagi"]
+    print(
+        f"| {n:,} lookups by UUID, each library alone | {fmt(a)} | {fmt(b)} | {b / a:.1f}x | separate processes |"
+    )
+
+
 def fmt(seconds: float) -> str:
     """Format a duration with a fitting unit."""
     if seconds >= 1:
@@ -250,6 +294,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
     parser.add_argument("--quick", action="store_true", help="n = 10,000 instead of 100,000")
+    parser.add_argument(
+        "--alone", action="store_true", help="add UUID lookups with each library in its own process"
+    )
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
 
@@ -268,6 +315,8 @@ def main() -> None:
             continue
         b = statistics.median(theirs() for _ in range(args.repeat))
         print(f"| {label} | {fmt(a)} | {fmt(b)} | {b / a:.1f}x | {note} |", flush=True)
+    if args.alone:
+        lookups_alone(n)
 
 
 if __name__ == "__main__":
