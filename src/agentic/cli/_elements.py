@@ -19,7 +19,7 @@ from agentic.cli._context import (
 if TYPE_CHECKING:
     from agentic.primitives import Element
 
-__all__ = ["app", "element_row", "summary"]
+__all__ = ["app", "element_row", "print_positioned", "summary"]
 
 app = typer.Typer(help="Create, show and list elements.", no_args_is_help=True)
 
@@ -37,6 +37,20 @@ def summary(element: Element, width: int = 60) -> str:
 def element_row(element: Element) -> list[str]:
     """Return the table cells of an element: id, type, fields."""
     return [str(element.id), type(element).type_name, summary(element)]
+
+
+def print_positioned(title: str, items: list[Element]) -> None:
+    """Print elements as a table with their positions (a pile's or a progression's order)."""
+    from rich.table import Table  # noqa: PLC0415 - rich tables load only when drawn
+
+    table = Table(title=title)
+    table.add_column("#", justify="right")
+    table.add_column("id", no_wrap=True, min_width=36)
+    table.add_column("type", no_wrap=True)
+    table.add_column("fields", overflow="fold")
+    for index, item in enumerate(items):
+        table.add_row(str(index), *element_row(item))
+    console().print(table)
 
 
 @app.command("create")

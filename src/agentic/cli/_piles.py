@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from agentic.cli._context import JsonOption, catalog, console, emit_json, wants_json
-from agentic.cli._elements import element_row
+from agentic.cli._elements import print_positioned
 
 __all__ = ["app"]
 
@@ -72,16 +72,7 @@ def show(name: Name, *, json_: JsonOption = False) -> None:
     if wants_json(json_):
         emit_json({"name": name, "item_type": item_type, "items": [i.to_dict() for i in items]})
         return
-    from rich.table import Table  # noqa: PLC0415
-
-    table = Table(title=f"pile {name!r}: {len(items)} {item_type} item(s)")
-    table.add_column("#", justify="right")
-    table.add_column("id", no_wrap=True, min_width=36)
-    table.add_column("type", no_wrap=True)
-    table.add_column("fields", overflow="fold")
-    for index, item in enumerate(items):
-        table.add_row(str(index), *element_row(item))
-    console().print(table)
+    print_positioned(f"pile {name!r}: {len(items)} {item_type} item(s)", items)
 
 
 @app.command("list")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from agentic.cli._context import JsonOption, catalog, console, emit_json, wants_json
-from agentic.cli._elements import element_row
+from agentic.cli._elements import print_positioned
 
 __all__ = ["app"]
 
@@ -93,17 +93,8 @@ def show(name: Name, *, json_: JsonOption = False) -> None:
     if wants_json(json_):
         emit_json({"name": name, "pile": bound, "items": [i.to_dict() for i in items]})
         return
-    from rich.table import Table  # noqa: PLC0415
-
     where = f" over pile {bound!r}" if bound else ""
-    table = Table(title=f"progression {name!r}{where}: {len(items)} element(s)")
-    table.add_column("#", justify="right")
-    table.add_column("id", no_wrap=True, min_width=36)
-    table.add_column("type", no_wrap=True)
-    table.add_column("fields", overflow="fold")
-    for index, item in enumerate(items):
-        table.add_row(str(index), *element_row(item))
-    console().print(table)
+    print_positioned(f"progression {name!r}{where}: {len(items)} element(s)", items)
 
 
 @app.command("list")
