@@ -12,6 +12,10 @@ Measures, in one process and interleaved (medians over --repeat rounds):
     concurrency, retry, timeout) around a registered no-op `Tool`,
   - lionagi `Executor.append()` + `forward()` of one no-op Event;
   the chain overhead is the difference between the first two.
+* the audit's cost per finished Event for a provider Call carrying an 800-message
+  conversation (`AuditProcessor.record()` building the Log at once), now and as it
+  was before argument values were bounded (whole-Event snapshot, redaction by a
+  regex search per key, full copy), and the JSON size of the Log each one keeps;
 * throughput with 1,000 Events in flight at once:
   - agentic: 1,000 `start_soon()` then `gather()`, default chain;
   - lionagi: 1,000 `append()` then one `forward()` (queue capacity and concurrency
@@ -38,11 +42,23 @@ from typing import Any, ClassVar, Self
 
 import structlog
 
-from agentic.execution import Call, Executor, default_chain
+from agentic.execution import (
+    DEFAULT_SECRET_KEYS,
+    REDACTED,
+    AuditProcessor,
+    Call,
+    Executor,
+    FunctionTarget,
+    TargetMap,
+    default_chain,
+)
+from agentic.primitives import Event, Log
 from agentic.tools import Tool, ToolRegistry
 
 SEQUENTIAL = 3000
 IN_FLIGHT = 1000
+CONVERSATION = 800
+AUDITS = 30
 
 
 class Clock:
@@ -103,6 +119,88 @@ async def agentic_throughput(processors: Any) -> tuple[float, float]:
     assert len(ex.logs or ()) in (0, IN_FLIGHT)
     await ex.stop()
     return rate(clock, IN_FLIGHT)
+
+
+# -- audit of a provider Call carrying a long conversation ----------------------------
+
+
+def conversation(n: int) -> list[dict[str, Any]]:
+    """`n` messages shaped as a Branch sends them (`Message.model_dump(mode="json")`)."""
+    roles = ("UserMessage", "AssistantMessage")
+    return [
+        {
+            "$type": roles[i % 2],
+            "id": f"00000000-0000-4000-8000-{i:012d}",
+            "created_at": "2026-11-22T01:00:00.000000Z",
+            "metadata": {},
+            "content": f"message {i}: " + "lorem ipsum dolor sit amet " * 8,
+        }
+        for i in range(n)
+    ]
+
+
+async def provider_call(n: int) -> Event:
+    async def answer(_arguments: dict[str, Any]) -> dict[str, Any]:
+        return {"content": "ok", "usage": {"input_tokens": 10 * n, "output_tokens": 2}}
+
+    call = Call(
+        target="model",
+        kind="provider",
+        caller="branch",
+        arguments={"messages": conversation(n), "model": "m", "temperature": 0.0},
+    )
+    ex = Executor(TargetMap([FunctionTarget("model", answer)]), ())
+    event = await ex.submit(call)
+    await ex.stop()
+    return event
+
+
+def old_redact(value: Any) -> Any:
+    """Redaction as it was before the verdict cache (a regex search per key, a full copy)."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED
+            if isinstance(key, str) and DEFAULT_SECRET_KEYS.search(key)
+            else old_redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [old_redact(item) for item in value]
+    return value
+
+
+def old_audit(event: Event) -> Log:
+    """The Log as the audit built it before values were bounded (whole Event, redacted)."""
+    record = event.to_dict()
+    record["arguments"] = old_redact(record["arguments"])
+    return Log(
+        event_id=record["id"], event_type=record["$type"], status=record["status"], record=record
+    )
+
+
+async def audit_large_call(old: bool) -> tuple[float, float]:
+    event = await provider_call(CONVERSATION)
+    audit = AuditProcessor(lazy=False, max_logs=1)
+    with Clock() as clock:
+        for _ in range(AUDITS):
+            if old:
+                old_audit(event)
+            else:
+                audit.record(event)
+    return per_event(clock, AUDITS)
+
+
+async def log_bytes(old: bool) -> tuple[float, float]:
+    """Bytes of JSON one Log holds for the 800-message Call (reported in both columns)."""
+    event = await provider_call(CONVERSATION)
+    if old:
+        log = old_audit(event)
+    else:
+        audit = AuditProcessor(lazy=False)
+        audit.record(event)
+        log = audit.logs[0]
+    size = float(len(log.to_json()))
+    return size, size
 
 
 # -- lionagi ------------------------------------------------------------------------
@@ -174,6 +272,16 @@ MEASURES: list[tuple[str, Callable[[], Awaitable[tuple[float, float]]]]] = [
         lambda: agentic_throughput(default_chain(concurrency=None)),
     ),
     ("lionagi, 1,000 in flight (Events/s)", lionagi_throughput),
+    (
+        f"audit of one {CONVERSATION}-message provider Call, before (µs/Event)",
+        lambda: audit_large_call(old=True),
+    ),
+    (
+        f"audit of one {CONVERSATION}-message provider Call, now (µs/Event)",
+        lambda: audit_large_call(old=False),
+    ),
+    (f"Log of the {CONVERSATION}-message Call, before (bytes)", lambda: log_bytes(old=True)),
+    (f"Log of the {CONVERSATION}-message Call, now (bytes)", lambda: log_bytes(old=False)),
 ]
 
 

@@ -9,7 +9,11 @@ This layer knows Events and Targets, not tools or actors: a tool registry, a
 provider table or a plugin host plugs in as a [`Resolver`][agentic.execution.Resolver].
 """
 
-from agentic.execution._audit import AuditProcessor
+from agentic.execution._audit import (
+    DEFAULT_LINE_VALUE_BYTES,
+    DEFAULT_MAX_VALUE_BYTES,
+    AuditProcessor,
+)
 from agentic.execution._call import Call
 from agentic.execution._chain import Chain, fail_event, invoke_event, note
 from agentic.execution._concurrency import ConcurrencyProcessor
@@ -30,8 +34,9 @@ from agentic.execution._keys import by_target
 from agentic.execution._policy import Condition, Decision, Policy, Rule
 from agentic.execution._policy_processor import PolicyProcessor
 from agentic.execution._rate_limit import RateLimitProcessor, TokenBucket
-from agentic.execution._redact import DEFAULT_SECRET_KEYS, REDACTED, redact
+from agentic.execution._redact import DEFAULT_SECRET_KEYS, REDACTED, is_secret_key, redact
 from agentic.execution._retry import RetryProcessor
+from agentic.execution._summary import SUMMARY_KEY, canonical_json, is_summary, summarize
 from agentic.execution._targets import FunctionTarget, TargetMap
 from agentic.execution._threads import ThreadRunner
 from agentic.execution._timeout import TimeoutProcessor
@@ -39,8 +44,11 @@ from agentic.execution._validation import ValidationProcessor
 from agentic.execution.types import CallNext, KeyFunc, Processor, Resolver, Sleep, Target
 
 __all__ = [
+    "DEFAULT_LINE_VALUE_BYTES",
+    "DEFAULT_MAX_VALUE_BYTES",
     "DEFAULT_SECRET_KEYS",
     "REDACTED",
+    "SUMMARY_KEY",
     "ArgumentValidationError",
     "AuditProcessor",
     "Call",
@@ -75,9 +83,13 @@ __all__ = [
     "TokenBucket",
     "ValidationProcessor",
     "by_target",
+    "canonical_json",
     "default_chain",
     "fail_event",
     "invoke_event",
+    "is_secret_key",
+    "is_summary",
     "note",
     "redact",
+    "summarize",
 ]

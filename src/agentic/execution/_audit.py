@@ -8,13 +8,16 @@ import threading
 from typing import Any
 
 import structlog
+from pydantic_core import PydanticSerializationError
 
+from agentic.errors import SerializationError
 from agentic.execution._chain import fail_event
-from agentic.execution._redact import DEFAULT_SECRET_KEYS, redact
+from agentic.execution._redact import DEFAULT_SECRET_KEYS, REDACTED, is_secret_key, redact
+from agentic.execution._summary import bound, is_summary, summarize
 from agentic.execution.types import CallNext
 from agentic.primitives import Event, EventStatus, Log, Pile
 
-__all__ = ["AuditProcessor"]
+__all__ = ["DEFAULT_LINE_VALUE_BYTES", "DEFAULT_MAX_VALUE_BYTES", "AuditProcessor"]
 
 _DECISIONS = {
     EventStatus.COMPLETED: "allow",
@@ -23,6 +26,13 @@ _DECISIONS = {
     EventStatus.CANCELLED: "cancel",
     EventStatus.SKIPPED: "skip",
 }
+
+_EXCLUDE: dict[str, Any] = {"arguments": True, "execution": {"response"}}
+
+DEFAULT_MAX_VALUE_BYTES = 4096
+"""Argument values and responses whose JSON is longer are summarized in the Log."""
+DEFAULT_LINE_VALUE_BYTES = 256
+"""Argument values whose JSON is longer are summarized in the log line."""
 
 
 class AuditProcessor:
@@ -36,6 +46,22 @@ class AuditProcessor:
     as one structlog event, `"event.finished"`, at info level (warning when the
     Event failed). The library never configures structlog: the host decides where
     the lines go.
+
+    Large values are bounded, so that a Log costs the same whatever a Call carries
+    (a provider Call carries the whole conversation, every turn). In the Log, each
+    argument value and the response whose JSON is longer than `max_value_bytes`
+    (default 4 KB) is replaced by its [summary][agentic.execution.summarize]:
+
+    ```
+    {"$summary": true, "type": "array", "items": 800, "bytes": 183204, "sha256": "..."}
+    ```
+
+    The Log stays an exact account: `sha256` is the digest of the value's canonical
+    JSON (after redaction, which changes nothing in a value without secret keys), so
+    `summarize(value)` equals the stored summary for exactly the value that was
+    sent. The Event itself keeps its full arguments and response. The log line
+    shows argument values longer than `line_value_bytes` (default 256) as summaries
+    too; `metadata` is never summarized.
 
     With `lazy=True` (the default) the Event's document is snapshotted when it
     finishes, but the immutable Log is built from that snapshot only when the Logs
@@ -52,6 +78,8 @@ class AuditProcessor:
         logger: Any = None,
         max_logs: int | None = None,
         lazy: bool = True,
+        max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
+        line_value_bytes: int = DEFAULT_LINE_VALUE_BYTES,
     ) -> None:
         """Configure the audit.
 
@@ -61,7 +89,23 @@ class AuditProcessor:
             logger: A structlog logger (default: `structlog.get_logger("agentic.audit")`).
             max_logs: Keep only the newest this many Logs in `logs`.
             lazy: Build each Log when the Logs are next read (True) or at once.
+            max_value_bytes: In the Log, replace each argument value and the
+                response whose JSON is longer than this by its summary (None: keep
+                every value whole).
+            line_value_bytes: In the log line, replace each argument value whose
+                JSON is longer than this by its summary.
+
+        Raises:
+            ValueError: A size limit is negative.
         """
+        if (max_value_bytes is not None and max_value_bytes < 0) or line_value_bytes < 0:
+            msg = (
+                f"AuditProcessor size limits must be >= 0, not max_value_bytes="
+                f"{max_value_bytes}, line_value_bytes={line_value_bytes}"
+            )
+            raise ValueError(msg)
+        self.max_value_bytes = max_value_bytes
+        self.line_value_bytes = line_value_bytes
         self._logs: Pile[Log] = logs if logs is not None else Pile(item_type=Log, name="audit")
         self.secret_keys = secret_keys
         self.max_logs = max_logs
@@ -107,11 +151,19 @@ class AuditProcessor:
         status = event.status
         if not status.is_terminal:
             return
-        record = event.to_dict()
-        arguments = record.get("arguments")
-        if arguments:
-            arguments = record["arguments"] = redact(arguments, self.secret_keys)
+        arguments: dict[str, Any] | None = getattr(event, "arguments", None)
+        try:
+            # Arguments and response are taken apart: a provider Call carries the
+            # whole conversation, which must be bounded here, not copied first.
+            record = event.model_dump(mode="json", exclude=_EXCLUDE)
+        except PydanticSerializationError as exc:
+            msg = f"{event.type_name} {event.id} is not JSON-serializable: {exc}"
+            raise SerializationError(msg) from exc
+        line_arguments: dict[str, Any] | None = None
+        if isinstance(arguments, dict):
+            record["arguments"], line_arguments = self._arguments(arguments)
         execution = record["execution"]
+        execution["response"], _ = bound(event.execution.response, self.max_value_bytes)
         error = execution["error"]
         reason = execution["reason"] or (error["message"] if error is not None else None)
         record["$audit"] = {"decision": _DECISIONS.get(status, status.value), "reason": reason}
@@ -130,13 +182,30 @@ class AuditProcessor:
             event_type=record["$type"],
             target=record.get("target"),
             caller=record.get("caller"),
-            arguments=arguments,
+            arguments=line_arguments,
             status=record["status"],
             reason=reason,
             error=None if error is None else error["type"],
             duration=execution["duration"],
             attempts=len(execution["attempts"]),
         )
+
+    def _arguments(self, arguments: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the arguments as the Log stores them and as the log line shows them."""
+        stored: dict[str, Any] = {}
+        shown: dict[str, Any] = {}
+        secret_keys = self.secret_keys
+        for key, value in arguments.items():
+            if is_secret_key(key, secret_keys):
+                stored[key] = shown[key] = REDACTED
+                continue
+            kept, size = bound(redact(value, secret_keys), self.max_value_bytes)
+            stored[key] = kept
+            if size <= self.line_value_bytes or is_summary(kept):
+                shown[key] = kept
+            else:
+                shown[key] = summarize(kept)
+        return stored, shown
 
 
 def _log(record: dict[str, Any]) -> Log:
