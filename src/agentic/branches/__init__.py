@@ -9,13 +9,25 @@ A [`Branch`][agentic.branches.Branch] owns its Managers directly
 """
 
 from agentic.branches._agent import PLAN_INSTRUCTION
-from agentic.branches._branch import STATE_FORMAT, Branch, Fork, RegisterTool
+from agentic.branches._branch import STATE_FORMAT, Branch, Fork, RegisterTool, SnapshotJournal
 from agentic.branches._convert import to_chat_messages
 from agentic.branches._errors import (
     BranchError,
     BranchStateError,
     BranchStoppedError,
     ChatFailedError,
+)
+from agentic.branches._journal import (
+    LOG_ADDED,
+    LOGS_DROPPED,
+    MESSAGE_ADDED,
+    SNAPSHOT_TYPE,
+    STATE_SET,
+    STEP_RECORDED,
+    BranchJournal,
+    BranchState,
+    JournalWriter,
+    replay_branch,
 )
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
@@ -58,17 +70,25 @@ from agentic.branches._usage import UsageProcessor
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "LOGS_DROPPED",
+    "LOG_ADDED",
+    "MESSAGE_ADDED",
     "PLAN_INSTRUCTION",
     "PROVIDER_PREFIX",
+    "SNAPSHOT_TYPE",
     "STATE_FORMAT",
+    "STATE_SET",
+    "STEP_RECORDED",
     "Accepted",
     "AddMessage",
     "AssistantMessage",
     "Branch",
     "BranchError",
     "BranchInfo",
+    "BranchJournal",
     "BranchRef",
     "BranchResolver",
+    "BranchState",
     "BranchStateError",
     "BranchStatus",
     "BranchStoppedError",
@@ -81,6 +101,7 @@ __all__ = [
     "Import",
     "Info",
     "InvokeTool",
+    "JournalWriter",
     "LogManager",
     "Message",
     "MessageManager",
@@ -94,6 +115,7 @@ __all__ = [
     "Rejected",
     "Role",
     "RunPlan",
+    "SnapshotJournal",
     "StructuredResult",
     "SystemMessage",
     "ToolCallMessage",
@@ -101,6 +123,7 @@ __all__ = [
     "ToolResultMessage",
     "UsageProcessor",
     "UserMessage",
+    "replay_branch",
     "reply_topic",
     "schema_errors",
     "spawn_branch",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -41,7 +42,11 @@ from agentic.primitives import Event, Pile
 from agentic.providers import Provider
 from agentic.tools import Tool, ToolError
 
-__all__ = ["STATE_FORMAT", "Branch", "Fork", "RegisterTool"]
+if TYPE_CHECKING:
+    from agentic.branches._journal import JournalWriter
+    from agentic.store import Snapshot
+
+__all__ = ["STATE_FORMAT", "Branch", "Fork", "RegisterTool", "SnapshotJournal"]
 
 STATE_FORMAT = 1
 """The version of the exported state document."""
@@ -64,6 +69,10 @@ class Fork(NamedTuple):
 
     name: str | None = None
     upto: int | None = None
+
+
+class SnapshotJournal(NamedTuple):
+    """Save the Branch's state as a snapshot of its journal; answers the Snapshot."""
 
 
 class _Done(NamedTuple):
@@ -115,6 +124,7 @@ class Branch(AgentLoop, Actor):
         "_open",
         "_options",
         "steps",
+        "_journal",
     )
 
     def __init__(
@@ -130,6 +140,7 @@ class Branch(AgentLoop, Actor):
         concurrency: int | None = 64,
         max_logs: int | None = None,
         state: dict[str, Any] | None = None,
+        journal: JournalWriter | None = None,
     ) -> None:
         """Create a Branch (spawn it with [`spawn_branch()`][agentic.branches.spawn_branch]).
 
@@ -146,6 +157,9 @@ class Branch(AgentLoop, Actor):
             concurrency: The most Events in flight per target.
             max_logs: Keep only the newest this many Logs (None: all of them).
             state: An exported state to start from.
+            journal: Record every change in an event store (see
+                [`BranchJournal`][agentic.branches.BranchJournal]); a writer that
+                replayed an existing stream brings the state to start from.
         """
         self._options: dict[str, Any] = {
             "tools": tools,
@@ -174,12 +188,19 @@ class Branch(AgentLoop, Actor):
         self._info_cache: tuple[tuple[Any, ...], BranchInfo] | None = None
         if state is not None:
             self._import(state)
+        self._journal = journal
+        if journal is not None and not journal.attached:  # not on a restart
+            if journal.state is not None:
+                self._import(journal.state)
+            journal.attach(self)
 
     # -- lifecycle ------------------------------------------------------------------
 
     def on_start(self) -> None:
-        """Become ready."""
+        """Become ready (a journal's new stream records the initial state now)."""
         self.status = BranchStatus.READY
+        if self._journal is not None:
+            self._journal.sync(self)
 
     def on_stop(self) -> None:
         """Cancel the Events in flight, end every open request, and become stopped."""
@@ -199,6 +220,9 @@ class Branch(AgentLoop, Actor):
         for ticket in list(self._open):
             msg = f"branch {name!r} stopped before request {ticket} finished"
             self._reply(ticket, error=BranchStoppedError(msg, branch=name))
+        if self._journal is not None:  # e.g. the Logs of the Events just cancelled
+            with contextlib.suppress(Exception):  # the store may be closed at shutdown
+                self._journal.sync(self)
 
     def _refresh(self) -> None:
         if self.status is not BranchStatus.STOPPED:
@@ -208,13 +232,21 @@ class Branch(AgentLoop, Actor):
     # -- messages -------------------------------------------------------------------
 
     def receive(self, message: Any) -> Any:
-        """Handle one request (see the message types in `agentic.branches`)."""
+        """Handle one request (see the message types in `agentic.branches`).
+
+        A journaled Branch appends what the handler changed before it answers; if
+        that append fails, the handler fails with the store's error (the changes
+        stay in memory and the next handler appends them).
+        """
         try:
             return self._handle(message)
         except _REQUEST_ERRORS as exc:
             if isinstance(exc, BranchError) and exc.branch is None:
                 exc.branch = self.context.name
             return Rejected(exc)
+        finally:
+            if self._journal is not None:
+                self._journal.sync(self)
 
     def _handle(self, message: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one case per type
         match message:
@@ -247,6 +279,8 @@ class Branch(AgentLoop, Actor):
                 return self.tools.register(tool, replace=replace).name
             case Fork(name=name, upto=upto):
                 return self._fork(name, upto)
+            case SnapshotJournal():
+                return self._snapshot_journal()
             case _:
                 return super().receive(message)
 
@@ -256,6 +290,11 @@ class Branch(AgentLoop, Actor):
         if ticket is None:
             return
         self._open.discard(ticket)
+        if self._journal is not None and self.status is not BranchStatus.STOPPED:
+            try:  # an answered change is a recorded change
+                self._journal.sync(self)
+            except Exception as exc:  # noqa: BLE001 - the caller hears of it; receive re-raises
+                result, error = None, exc
         self.context.publish(reply_topic(self.context.name, ticket), Outcome(ticket, result, error))
 
     # -- events ---------------------------------------------------------------------
@@ -375,6 +414,12 @@ class Branch(AgentLoop, Actor):
         if self.steps is not None or steps:
             self.plan_steps().clear()
             self.plan_steps().include(steps)
+
+    def _snapshot_journal(self) -> Snapshot | None:
+        if self._journal is None:
+            msg = f"branch {self.context.name!r} has no journal to snapshot"
+            raise BranchError(msg, branch=self.context.name)
+        return self._journal.snapshot(self)
 
     def _info(self) -> BranchInfo:
         # BranchInfo is frozen, so one answer can serve every asker until something it

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from agentic.actors import ActorDeadError, ActorRef, ActorSystem, AskTimeoutError
-from agentic.branches._branch import Branch, Fork, RegisterTool
+from agentic.branches._branch import Branch, Fork, RegisterTool, SnapshotJournal
 from agentic.branches._errors import BranchStoppedError
 from agentic.branches._messages import Message, UserMessage
 from agentic.branches._protocol import (
@@ -35,6 +35,7 @@ from agentic.branches._protocol import (
 )
 from agentic.primitives import Event
 from agentic.providers import StructuredOutputError
+from agentic.store import Snapshot
 from agentic.tools import Tool
 
 __all__ = ["DEFAULT_TIMEOUT", "BranchRef"]
@@ -185,6 +186,18 @@ class BranchRef:
         """Replace the Branch's state with an exported one (refused unless it is idle)."""
         self._ask(Import(state=state))
 
+    def snapshot(self) -> Snapshot | None:
+        """Save the Branch's state as a snapshot of its journal, after its pending records.
+
+        Returns:
+            The snapshot (None if the stream is still empty).
+
+        Raises:
+            BranchError: The Branch has no journal.
+        """
+        result: Snapshot | None = self._ask(SnapshotJournal())
+        return result
+
     def info(self) -> BranchInfo:
         """Return a summary of the Branch."""
         result: BranchInfo = self._ask(Info())
@@ -276,6 +289,11 @@ class BranchRef:
     async def aimport_state(self, state: dict[str, Any]) -> None:
         """Async [`import_state()`][agentic.branches.BranchRef.import_state]."""
         await self._aask(Import(state=state))
+
+    async def asnapshot(self) -> Snapshot | None:
+        """Async [`snapshot()`][agentic.branches.BranchRef.snapshot]."""
+        result: Snapshot | None = await self._aask(SnapshotJournal())
+        return result
 
     async def ainfo(self) -> BranchInfo:
         """Async [`info()`][agentic.branches.BranchRef.info]."""

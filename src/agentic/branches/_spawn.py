@@ -7,9 +7,11 @@ from typing import Any
 
 from agentic.actors import ActorRef, ActorSystem, SupervisionPolicy
 from agentic.branches._branch import Branch
+from agentic.branches._journal import BranchJournal
 from agentic.branches._ref import DEFAULT_TIMEOUT, BranchRef
 from agentic.execution import Policy
 from agentic.providers import Provider
+from agentic.store import EventStore
 from agentic.tools import Tool
 
 __all__ = ["spawn_branch"]
@@ -32,6 +34,7 @@ def spawn_branch(
     supervision: SupervisionPolicy | None = None,
     mailbox_size: int | None = None,
     call_timeout: float = DEFAULT_TIMEOUT,
+    journal: BranchJournal | EventStore | None = None,
 ) -> BranchRef:
     """Spawn a Branch in `system` and return its handle.
 
@@ -51,8 +54,25 @@ def spawn_branch(
         supervision: Its supervision policy (the system's default if None).
         mailbox_size: Its mailbox bound (the system's default if None).
         call_timeout: The default bound on each BranchRef call.
+        journal: Record every change in this journal (an event store: the default
+            journal of that store, stream `branch-<name>`). An existing stream is
+            replayed now and the Branch continues from it; a new one starts with
+            the Branch's initial state (`state`, if given).
+
+    Raises:
+        ValueError: A journal without a name or fixed stream, or `state` given for
+            a stream that already holds a Branch.
+        CorruptRecordError: The journal's stream cannot be replayed.
     """
     tools = list(tools)
+    writer = None
+    if journal is not None:
+        if not isinstance(journal, BranchJournal):
+            journal = BranchJournal(journal)
+        writer = journal.open(name)
+        if writer.state is not None and state is not None:
+            msg = f"stream {writer.stream!r} already holds a branch: do not pass a state too"
+            raise ValueError(msg)
 
     def build() -> Branch:
         return Branch(
@@ -66,6 +86,7 @@ def spawn_branch(
             concurrency=concurrency,
             max_logs=max_logs,
             state=state,
+            journal=writer,
         )
 
     ref: ActorRef[Branch] = system.spawn(
