@@ -1,23 +1,34 @@
-"""Tests for AuditProcessor: a Log per finished Event, redacted, emitted via structlog."""
+"""Tests for AuditProcessor: a Log per finished Event, redacted, bounded, emitted via structlog."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.execution.helpers import Probe, call, run
 
 from agentic.errors import ImmutableError
 from agentic.execution import (
     REDACTED,
     AuditProcessor,
+    Call,
     Executor,
     Policy,
     PolicyProcessor,
     Rule,
     ValidationProcessor,
+    canonical_json,
+    is_secret_key,
+    is_summary,
     redact,
+    summarize,
 )
-from agentic.primitives import EventStatus, Log, Pile
+from agentic.primitives import Event, EventStatus, Log, Pile
 
 
 def run_all(chain, calls):
@@ -128,15 +139,142 @@ class TestAudit:
         assert audit.logs[0].metadata["reason"] == "operator said stop"
 
 
-class TestRedact:
-    def test_nested_lists_and_dicts(self):
-        """Redaction walks lists and dicts."""
-        assert redact([{"token": 1}, {"ok": [{"secret": 2}]}]) == [
-            {"token": REDACTED},
-            {"ok": [{"secret": REDACTED}]},
-        ]
+def finished(arguments: dict[str, Any], response: Any = None, **fields: Any) -> Call:
+    """A Call that completed with `response`."""
+    c = Call(target="model", arguments=arguments, **fields)
+    c.start()
+    c.complete(response)
+    return c
 
-    def test_plain_values_pass(self):
-        """Scalars are returned unchanged."""
-        assert redact(5) == 5
-        assert redact({"name": "x"}) == {"name": "x"}
+
+def recorded(audit: AuditProcessor, event: Call) -> dict[str, Any]:
+    """Record `event` and return its Log's record."""
+    audit.record(event)
+    return audit.logs[-1].record
+
+
+def conversation(n: int) -> list[dict[str, Any]]:
+    """`n` messages as a Branch sends them to a provider."""
+    return [{"role": "user", "content": f"message {i} " * 10, "metadata": {}} for i in range(n)]
+
+
+class TestBoundedValues:
+    def test_large_argument_values_become_summaries(self):
+        """An argument value beyond max_value_bytes is stored as its summary; small ones whole."""
+        messages = conversation(800)
+        event = finished({"messages": messages, "model": "m"}, kind="provider")
+        record = recorded(AuditProcessor(), event)
+        assert record["arguments"] == {"messages": summarize(messages), "model": "m"}
+        assert record["arguments"]["messages"]["items"] == 800
+        assert event.arguments["messages"] is messages  # the Event keeps everything
+
+    def test_the_digest_verifies_the_full_value(self):
+        """Anyone holding the conversation can check it is the one the Log accounts for."""
+        messages = conversation(100)
+        record = recorded(AuditProcessor(), finished({"messages": messages}))
+        stored = record["arguments"]["messages"]
+        sent = json.loads(json.dumps(messages))  # e.g. read back from the Branch's export
+        assert is_summary(stored)
+        assert stored["sha256"] == hashlib.sha256(canonical_json(sent)).hexdigest()
+        assert stored != summarize(sent[:-1])
+
+    def test_metadata_and_small_values_are_never_summarized(self):
+        """Metadata (usage, cost, decisions) stays whole in the record and the Log."""
+        event = finished({"q": "x"}, metadata={"usage": {"input_tokens": 9}, "big": "y" * 10_000})
+        audit = AuditProcessor()
+        record = recorded(audit, event)
+        assert record["metadata"] == event.metadata
+        assert record["arguments"] == {"q": "x"}
+        assert audit.logs[-1].metadata["decision"] == "allow"
+
+    def test_large_responses_become_summaries(self):
+        """A response beyond max_value_bytes is stored as its summary."""
+        response = {"text": "z" * 5000}
+        event = finished({}, response)
+        record = recorded(AuditProcessor(), event)
+        assert record["execution"]["response"] == summarize(response)
+        assert event.execution.response == response
+        small = recorded(AuditProcessor(), finished({}, {"text": "ok"}))
+        assert small["execution"]["response"] == {"text": "ok"}
+
+    @pytest.mark.parametrize("limit", [0, 1, 100, 10_000, None])
+    def test_the_limit_is_exact(self, limit):
+        """A value is summarized exactly when its JSON is longer than the limit."""
+        value = ["abc"] * 20  # 121 bytes of JSON
+        record = recorded(AuditProcessor(max_value_bytes=limit), finished({"v": value}))
+        expected = value if limit is None or limit >= 121 else summarize(value)
+        assert record["arguments"]["v"] == expected
+
+    def test_secrets_inside_a_large_value_are_redacted_before_the_digest(self):
+        """The digest is of the redacted value, so no secret reaches the Log, even hashed."""
+        value = [{"api_key": "sk-live"}, *conversation(100)]
+        record = recorded(AuditProcessor(), finished({"v": value}))
+        assert record["arguments"]["v"] == summarize(redact(value))
+        assert record["arguments"]["v"] != summarize(value)
+
+    def test_the_log_shares_nothing_with_the_event(self):
+        """A small argument changed after the Event finished does not change its Log."""
+        items = [1, 2]
+        event = finished({"items": items})
+        audit = AuditProcessor(lazy=True)
+        audit.record(event)
+        items.append(3)
+        assert audit.logs[-1].record["arguments"]["items"] == [1, 2]
+
+    def test_log_lines_show_sizes_not_conversations(self):
+        """The log line shows values beyond line_value_bytes as summaries."""
+        messages = conversation(50)
+        with structlog.testing.capture_logs() as lines:
+            AuditProcessor(line_value_bytes=20).record(
+                finished({"messages": messages, "path": "a.txt", "note": "n" * 30})
+            )
+        (line,) = lines
+        assert line["arguments"] == {
+            "messages": summarize(messages),
+            "path": "a.txt",
+            "note": summarize("n" * 30),
+        }
+        assert "message 3" not in str(line)
+
+    def test_non_call_events_are_recorded(self):
+        """An Event without arguments is recorded with its response bounded."""
+        event = Event()
+        event.start()
+        event.complete("r" * 5000)
+        record = recorded(AuditProcessor(), event)
+        assert "arguments" not in record
+        assert record["execution"]["response"] == summarize("r" * 5000)
+
+    def test_negative_limits_are_refused(self):
+        """A negative size limit is a configuration error naming the limits."""
+        with pytest.raises(ValueError, match="max_value_bytes=-1"):
+            AuditProcessor(max_value_bytes=-1)
+        with pytest.raises(ValueError, match="line_value_bytes=-5"):
+            AuditProcessor(line_value_bytes=-5)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.dictionaries(
+            st.sampled_from(["messages", "token", "path", "n", "nested"]),
+            st.recursive(
+                st.none() | st.integers() | st.text(max_size=40),
+                lambda inner: (
+                    st.lists(inner, max_size=6)
+                    | st.dictionaries(st.sampled_from(["secret", "role", "x"]), inner, max_size=3)
+                ),
+                max_leaves=40,
+            ),
+        ),
+        st.integers(0, 200),
+    )
+    def test_every_stored_value_is_the_redacted_value_or_its_summary(self, arguments, limit):
+        """Each stored argument is the redacted value itself, or the summary of exactly it."""
+        record = recorded(AuditProcessor(max_value_bytes=limit), finished(arguments))
+        assert record["arguments"].keys() == arguments.keys()
+        for key, value in arguments.items():
+            expected = redact({key: value})[key]
+            stored = record["arguments"][key]
+            if not is_secret_key(key) and len(canonical_json(expected)) > limit:
+                assert stored == summarize(expected)
+            else:
+                assert stored == expected

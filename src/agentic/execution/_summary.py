@@ -130,8 +130,10 @@ def bound(value: Any, max_bytes: int | None) -> tuple[Any, int]:
     The stored form is a fresh JSON-mode copy of the value (nothing shared with the
     live Event), or its summary when its JSON is longer than `max_bytes`.
     """
-    if value is None or value is True or value is False:
-        return value, 4 if value is None or value is True else 5
+    if value is None or value is True or value is False:  # the common response: None
+        size = 5 if value is False else 4
+        if max_bytes is None or size <= max_bytes:
+            return value, size
     blob = _dumps(value, _PLAIN)
     size = len(blob)
     if max_bytes is not None and size > max_bytes:
