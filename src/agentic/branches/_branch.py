@@ -197,10 +197,8 @@ class Branch(AgentLoop, Actor):
     # -- lifecycle ------------------------------------------------------------------
 
     def on_start(self) -> None:
-        """Become ready (a journal's new stream records the initial state now)."""
+        """Become ready."""
         self.status = BranchStatus.READY
-        if self._journal is not None:
-            self._journal.sync(self)
 
     def on_stop(self) -> None:
         """Cancel the Events in flight, end every open request, and become stopped."""

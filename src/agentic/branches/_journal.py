@@ -335,11 +335,16 @@ class JournalWriter:
         self._counts: tuple[int, int, UUID | None, int] = (0, 0, None, 0)
 
     def attach(self, branch: Branch) -> None:
-        """Take `branch`'s current state as recorded (a new stream records it on first sync)."""
+        """Take `branch`'s current state as recorded (a new stream appends it first).
+
+        Raises:
+            StoreError: The first record of a new stream cannot be appended.
+        """
         self.attached = True
         self.state = None
-        if self.version == 0:
-            return  # the first sync appends the whole state
+        if self.version == 0:  # a new stream starts with the whole state, now
+            self.sync(branch)
+            return
         self._messages = branch.messages
         self._counts = _counts(branch)
 
