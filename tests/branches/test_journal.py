@@ -275,10 +275,12 @@ class TestErrors:
 
     def test_another_writer_makes_the_next_append_fail(self, system, store):
         """A record appended behind the Branch's back: its next change fails with ConcurrencyError."""
-        branch = spawn_branch(system, "main", journal=store)
+        branch = spawn_branch(system, "main", journal=store, **OPTIONS)
         store.append("branch-main", [NewRecord(MESSAGE_ADDED, {"message": {}})])
         with pytest.raises(ConcurrencyError):
             branch.add_message("lost race")
+        with pytest.raises(ConcurrencyError):  # a long request's answer carries it too
+            branch.invoke("add", a=1, b=1)
 
     def test_bad_arguments(self, system, store):
         """No name, a state for an existing stream, a snapshot without journal: each refused."""

@@ -17,16 +17,15 @@ from agentic.branches._errors import (
     BranchStoppedError,
     ChatFailedError,
 )
-from agentic.branches._journal import (
+from agentic.branches._journal import BranchJournal, JournalWriter
+from agentic.branches._journal_state import (
     LOG_ADDED,
     LOGS_DROPPED,
     MESSAGE_ADDED,
     SNAPSHOT_TYPE,
     STATE_SET,
     STEP_RECORDED,
-    BranchJournal,
     BranchState,
-    JournalWriter,
     replay_branch,
 )
 from agentic.branches._log_manager import LogManager
