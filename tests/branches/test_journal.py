@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import threading
@@ -27,6 +28,7 @@ from agentic.branches import (
     BranchJournal,
     BranchRef,
     BranchState,
+    InvokeTool,
     SystemMessage,
     ToolCallMessage,
     ToolResultMessage,
@@ -43,6 +45,8 @@ from agentic.store import (
     NewRecord,
     SQLiteEventStore,
 )
+
+from .conftest import wait_until
 
 pytestmark = pytest.mark.stateful
 
@@ -123,6 +127,22 @@ class TestRecords:
         state = replay_branch(store, "branch-main")
         assert [log["status"] for log in state["logs"]] == ["failed"]
         assert state == branch.export()
+
+    def test_stop_appends_the_logs_of_cancelled_events(self, system, store):
+        """Stopping a Branch with a tool call in flight records that Event's cancelled Log."""
+
+        async def wait() -> str:
+            """Wait longer than the test."""
+            await asyncio.sleep(60)
+            return "late"
+
+        branch = spawn_branch(system, "main", tools=[wait], journal=store)
+        branch.ref.tell(InvokeTool(tool="wait", arguments={}))
+        wait_until(lambda: branch.info().in_flight == 1)
+        branch.stop()
+        records = list(store.read("branch-main"))
+        assert [r.type for r in records] == [STATE_SET, LOG_ADDED]
+        assert records[-1].payload["log"]["status"] == "cancelled"
 
     def test_max_logs_drops_are_recorded(self, system, store):
         """With max_logs the dropped Logs are recorded, so replay keeps the same newest ones."""
