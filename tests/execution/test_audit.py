@@ -266,15 +266,22 @@ class TestBoundedValues:
             ),
         ),
         st.integers(0, 200),
+        st.integers(0, 200),
     )
-    def test_every_stored_value_is_the_redacted_value_or_its_summary(self, arguments, limit):
-        """Each stored argument is the redacted value itself, or the summary of exactly it."""
-        record = recorded(AuditProcessor(max_value_bytes=limit), finished(arguments))
-        assert record["arguments"].keys() == arguments.keys()
+    def test_every_stored_value_is_the_redacted_value_or_its_summary(
+        self, arguments, limit, line_limit
+    ):
+        """Each stored (and shown) argument is the redacted value, or the summary of exactly it."""
+        audit = AuditProcessor(max_value_bytes=limit, line_value_bytes=line_limit)
+        with structlog.testing.capture_logs() as lines:
+            record = recorded(audit, finished(arguments))
+        shown = lines[0]["arguments"]
+        assert record["arguments"].keys() == arguments.keys() == shown.keys()
         for key, value in arguments.items():
             expected = redact({key: value})[key]
+            size = len(canonical_json(expected))
+            secret = is_secret_key(key)
             stored = record["arguments"][key]
-            if not is_secret_key(key) and len(canonical_json(expected)) > limit:
-                assert stored == summarize(expected)
-            else:
-                assert stored == expected
+            assert stored == (expected if secret or size <= limit else summarize(expected))
+            whole = secret or size <= min(limit, line_limit)  # never more than the Log has
+            assert shown[key] == (expected if whole else summarize(expected))

@@ -29,6 +29,9 @@ _DECISIONS = {
 
 _EXCLUDE: dict[str, Any] = {"arguments": True, "execution": {"response"}}
 
+_INT_LIMIT = 10**18
+_INT_BYTES = 20  # the longest JSON of an int within ±_INT_LIMIT
+
 DEFAULT_MAX_VALUE_BYTES = 4096
 """Argument values and responses whose JSON is longer are summarized in the Log."""
 DEFAULT_LINE_VALUE_BYTES = 256
@@ -47,10 +50,13 @@ class AuditProcessor:
     Event failed). The library never configures structlog: the host decides where
     the lines go.
 
-    Large values are bounded, so that a Log costs the same whatever a Call carries
-    (a provider Call carries the whole conversation, every turn). In the Log, each
+    Large values are bounded, so that a Log's size does not grow with what a Call
+    carries (a provider Call carries the whole conversation, every turn, so whole
+    copies would make the Logs grow with the square of its length). In the Log, each
     argument value and the response whose JSON is longer than `max_value_bytes`
-    (default 4 KB) is replaced by its [summary][agentic.execution.summarize]:
+    (default 4 KB: tool arguments and most tool results stay whole, conversations
+    and file contents do not) is replaced by its
+    [summary][agentic.execution.summarize]:
 
     ```
     {"$summary": true, "type": "array", "items": 800, "bytes": 183204, "sha256": "..."}
@@ -61,7 +67,9 @@ class AuditProcessor:
     `summarize(value)` equals the stored summary for exactly the value that was
     sent. The Event itself keeps its full arguments and response. The log line
     shows argument values longer than `line_value_bytes` (default 256) as summaries
-    too; `metadata` is never summarized.
+    too (and never more than the Log holds); `metadata` is never summarized. With
+    `max_value_bytes=None` every value is kept whole, as a JSON-mode copy. A large
+    value is still read once per Event (to redact and hash it), but never copied.
 
     With `lazy=True` (the default) the Event's document is snapshotted when it
     finishes, but the immutable Log is built from that snapshot only when the Logs
@@ -160,8 +168,10 @@ class AuditProcessor:
             msg = f"{event.type_name} {event.id} is not JSON-serializable: {exc}"
             raise SerializationError(msg) from exc
         line_arguments: dict[str, Any] | None = None
-        if isinstance(arguments, dict):
+        if arguments:
             record["arguments"], line_arguments = self._arguments(arguments)
+        elif isinstance(arguments, dict):
+            record["arguments"] = line_arguments = {}
         execution = record["execution"]
         execution["response"], _ = bound(event.execution.response, self.max_value_bytes)
         error = execution["error"]
@@ -195,16 +205,28 @@ class AuditProcessor:
         stored: dict[str, Any] = {}
         shown: dict[str, Any] = {}
         secret_keys = self.secret_keys
+        max_value_bytes = self.max_value_bytes
+        line_value_bytes = self.line_value_bytes
+        # A string this short fits both limits whatever it holds (a character takes at
+        # most 6 bytes of JSON, "\u001f"), so it is kept as it is, unmeasured.
+        small = (
+            line_value_bytes if max_value_bytes is None else min(line_value_bytes, max_value_bytes)
+        )
+        short = small // 6 - 1
         for key, value in arguments.items():
             if is_secret_key(key, secret_keys):
                 stored[key] = shown[key] = REDACTED
-                continue
-            kept, size = bound(redact(value, secret_keys), self.max_value_bytes)
-            stored[key] = kept
-            if size <= self.line_value_bytes or is_summary(kept):
-                shown[key] = kept
+            elif (type(value) is str and len(value) <= short) or (
+                type(value) is int and small >= _INT_BYTES and -_INT_LIMIT < value < _INT_LIMIT
+            ):
+                stored[key] = shown[key] = value
             else:
-                shown[key] = summarize(kept)
+                kept, size = bound(redact(value, secret_keys), max_value_bytes)
+                stored[key] = kept
+                if size <= line_value_bytes or is_summary(kept):
+                    shown[key] = kept
+                else:
+                    shown[key] = summarize(kept)
         return stored, shown
 
 
