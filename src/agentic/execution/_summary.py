@@ -134,10 +134,10 @@ def bound(value: Any, max_bytes: int | None) -> tuple[Any, int]:
         size = 5 if value is False else 4
         if max_bytes is None or size <= max_bytes:
             return value, size
-    blob = _dumps(value, _PLAIN)
-    size = len(blob)
+    canonical = canonical_json(value)  # one pass over a large value: size and digest
+    size = len(canonical)
     if max_bytes is not None and size > max_bytes:
-        return _summary(value, canonical_json(value)), size
+        return _summary(value, canonical), size
     if type(value) is str:
         return value, size
-    return orjson.loads(blob), size
+    return orjson.loads(_dumps(value, _PLAIN)), size  # keys in their own order
