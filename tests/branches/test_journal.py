@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -323,6 +327,110 @@ class TestErrors:
             state.export()
         with pytest.raises(BranchError, match="not a branch state"):
             state.restore({"format": 99})
+
+
+class TestConcurrency:
+    def test_many_threads_adding_messages(self, system, store):
+        """8 threads x 25 messages: 200 message records, in the conversation's order."""
+        branch = spawn_branch(system, "main", journal=store)
+
+        def work(worker: int) -> None:
+            for n in range(25):
+                branch.add_message(f"{worker}:{n}")
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = [r for r in store.read("branch-main") if r.type == MESSAGE_ADDED]
+        conversation = [m.content for m in branch.messages()]
+        assert len(conversation) == 200
+        assert [r.payload["message"]["content"] for r in records] == conversation
+        assert replay_branch(store, "branch-main") == branch.export()
+
+    def test_snapshots_while_events_finish(self, system, store):
+        """Snapshots taken while tool calls finish on the loop agree with the records."""
+        branch = spawn_branch(system, "main", journal=store, **OPTIONS)
+        for n in range(60):
+            branch.ref.tell(InvokeTool(tool="add", arguments={"a": n, "b": n}))
+            if n % 6 == 0:
+                snapshot = branch.snapshot()
+                assert snapshot is not None
+                position = snapshot.position
+                replayed = replay_branch(
+                    store, "branch-main", up_to_position=position, use_snapshot=False
+                )
+                assert replayed == snapshot.state
+        wait_until(lambda: branch.info().in_flight == 0 and branch.info().logs == 60)
+        live = branch.export()
+        assert replay_branch(store, "branch-main") == live
+        assert replay_branch(store, "branch-main", use_snapshot=False) == live
+
+    def test_branches_sharing_one_store(self, system, store):
+        """Four journaled Branches chatting at once on one store each replay to their own state."""
+        branches = [spawn_branch(system, f"b{n}", journal=store, **OPTIONS) for n in range(4)]
+
+        def work(branch: BranchRef) -> None:
+            for n in range(5):
+                branch.chat(f"add {n} and {n}")
+
+        threads = [threading.Thread(target=work, args=(b,)) for b in branches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for branch in branches:
+            assert replay_branch(store, f"branch-{branch.name}") == branch.export()
+            assert len(branch.messages()) == 20
+
+
+CHILD = """
+import sys
+from agentic.actors import ActorSystem
+from agentic.branches import spawn_branch
+from agentic.store import SQLiteEventStore
+
+with SQLiteEventStore(sys.argv[1], durability="full") as store, ActorSystem() as system:
+    branch = spawn_branch(system, "main", journal=store)
+    n = len(branch.messages())
+    while True:
+        branch.add_message(f"m{n}")
+        print(f"ACK {n}", flush=True)
+        n += 1
+"""
+
+
+class TestCrash:
+    def test_sigkill_loses_no_acknowledged_message(self, tmp_path):
+        """A child killed with SIGKILL: replay holds every acknowledged message once, in order."""
+        path = str(tmp_path / "events.db")
+        rng = random.Random(5)
+        acked = -1
+        for _ in range(3):
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD, path],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            assert child.stdout is not None
+            target = rng.randint(5, 40)
+            seen = 0
+            for line in child.stdout:
+                if line.startswith("ACK "):
+                    acked = int(line.split()[1])
+                    seen += 1
+                    if seen >= target:
+                        break
+            child.send_signal(signal.SIGKILL)
+            child.communicate()
+            assert child.returncode == -signal.SIGKILL
+            with SQLiteEventStore(path) as events:
+                state = replay_branch(events, "branch-main", use_snapshot=False)
+            contents = [m["content"] for m in state["messages"]["messages"]["items"]]
+            assert contents == [f"m{n}" for n in range(len(contents))]
+            assert len(contents) >= acked + 1
 
 
 class BoomError(RuntimeError):

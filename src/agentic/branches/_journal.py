@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from agentic.branches._branch import STATE_FORMAT
 from agentic.branches._journal_state import (
     LOG_ADDED,
     LOGS_DROPPED,
@@ -22,7 +23,7 @@ from agentic.branches._journal_state import (
     BranchState,
     replay_branch,
 )
-from agentic.primitives import Log
+from agentic.primitives import Log, Pile
 from agentic.store import AppendResult, EventStore, NewRecord, Repository, Snapshot
 
 if TYPE_CHECKING:
@@ -183,40 +184,50 @@ class JournalWriter:
             StoreError: The append failed (nothing is marked recorded: the next sync
                 tries again), e.g. `ConcurrencyError` when another writer used the stream.
         """
-        records, counts = self._changes(branch)
-        if not records:
-            return None
-        result = self.journal.store.append(self.stream, records, expected_sequence=self.version)
-        self._messages = branch.messages
-        self._counts = counts
-        self.version = result.last_sequence
-        self._since_snapshot += len(records)
-        every = self.journal.snapshot_every
-        if every is not None and self._since_snapshot >= every:
-            self.snapshot(branch)
-        return result
+        return self._sync(branch, snapshot=False)[0]
 
     def snapshot(self, branch: Branch) -> Snapshot | None:
         """Record pending changes, then save `branch`'s state as a snapshot at that version."""
-        self.sync(branch)
+        return self._sync(branch, snapshot=True)[1]
+
+    def _sync(
+        self, branch: Branch, *, snapshot: bool
+    ) -> tuple[AppendResult | None, Snapshot | None]:
+        # Read the Logs once: reading builds the pending ones, which the runtime's loop
+        # adds to at any time. Until the next read the Pile holds still (only this
+        # thread builds Logs), so the records and any snapshot below agree with it.
+        logs = branch.logs.logs
+        records, counts = self._changes(branch, logs)
+        result = None
+        if records:
+            store = self.journal.store
+            result = store.append(self.stream, records, expected_sequence=self.version)
+            self._messages = branch.messages
+            self._counts = counts
+            self.version = result.last_sequence
+            self._since_snapshot += len(records)
+        every = self.journal.snapshot_every
+        if not snapshot and (every is None or self._since_snapshot < every):
+            return result, None
         self._since_snapshot = 0
         if self.version == 0:
-            return None
-        state = branch._export()  # noqa: SLF001 - the Branch's own writer, on its thread
-        store = self.journal.store
-        return store.save_snapshot(self.stream, self.version, state, type=SNAPSHOT_TYPE)
+            return result, None
+        state = _state(branch, logs)
+        saved = self.journal.store.save_snapshot(
+            self.stream, self.version, state, type=SNAPSHOT_TYPE
+        )
+        return result, saved
 
-    def _changes(self, branch: Branch) -> tuple[list[NewRecord], tuple[int, int, UUID | None, int]]:
+    def _changes(
+        self, branch: Branch, logs: Pile[Log]
+    ) -> tuple[list[NewRecord], tuple[int, int, UUID | None, int]]:
         """Return the records of what changed, and the counts once they are recorded."""
-        # Read the Logs once: reading builds those pending, which the loop adds to.
-        logs = branch.logs.logs
         messages = branch.messages.messages
         steps = branch.steps if branch.steps is not None else ()
         last: UUID | None = logs[-1].id if len(logs) else None
         counts = (len(messages), len(steps), last, len(logs))
         if branch.messages is not self._messages:  # a new stream, or a state imported
-            state = branch._export()  # noqa: SLF001 - the Branch's own writer, on its thread
-            return [NewRecord(STATE_SET, {"state": state})], counts
+            return [NewRecord(STATE_SET, {"state": _state(branch, logs)})], counts
         n_messages, n_steps, last_log, n_logs = self._counts
         records = [
             NewRecord(MESSAGE_ADDED, {"message": message.to_dict()})
@@ -232,6 +243,16 @@ class JournalWriter:
         if dropped > 0:
             records.append(NewRecord(LOGS_DROPPED, {"count": dropped}))
         return records, counts
+
+
+def _state(branch: Branch, logs: Pile[Log]) -> dict[str, Any]:
+    """The Branch's export, with the Logs as read (the export itself would build more)."""
+    return {
+        "format": STATE_FORMAT,
+        "messages": branch.messages.fork().to_dict(),
+        "logs": [log.to_dict() for log in logs],
+        "steps": [step.to_dict() for step in branch.steps or ()],
+    }
 
 
 def _counts(branch: Branch) -> tuple[int, int, UUID | None, int]:
