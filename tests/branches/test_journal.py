@@ -52,8 +52,6 @@ from agentic.store import (
 
 from .conftest import wait_until
 
-pytestmark = pytest.mark.stateful
-
 
 def add(a: int, b: int) -> int:
     """Add two numbers."""
@@ -215,6 +213,18 @@ class TestReplay:
         assert snapshot.state == branch.export()
         branch.add_message("after")
         assert replay_branch(store, "branch-main") == branch.export()
+
+    def test_async_snapshot(self, system, store):
+        """asnapshot() is the coroutine twin of snapshot()."""
+        branch = spawn_branch(system, "main", journal=store)
+
+        async def main() -> Any:
+            await branch.aadd_message("hi")
+            return await branch.asnapshot()
+
+        snapshot = asyncio.run(main())
+        assert snapshot is not None
+        assert snapshot.state == branch.export()
 
     def test_snapshot_policy_saves_every_n_records(self, system, store):
         """snapshot_every=3 leaves at most 3 records to replay after the latest snapshot."""
@@ -586,4 +596,4 @@ class JournaledBranchMachine(RuleBasedStateMachine):
 JournaledBranchMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=20, deadline=None
 )
-TestJournaledBranchMachine = JournaledBranchMachine.TestCase
+TestJournaledBranchMachine = pytest.mark.stateful(JournaledBranchMachine.TestCase)
