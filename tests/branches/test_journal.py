@@ -507,6 +507,7 @@ class JournaledBranchMachine(RuleBasedStateMachine):
         self.store = SQLiteEventStore(self.folder / "events.db", durability="off")
         self.system = ActorSystem("journal", ask_timeout=10.0)
         self.exports: list[dict[str, Any]] = []
+        self.positions: list[tuple[int, dict[str, Any]]] = []
         self.options: dict[str, Any] = {}
         self.journal = BranchJournal(self.store)
         self.branch: BranchRef | None = None
@@ -548,7 +549,19 @@ class JournaledBranchMachine(RuleBasedStateMachine):
 
     @rule()
     def remember_export(self) -> None:
-        self.exports.append(self.live.export())
+        export = self.live.export()  # its records are appended before it answers
+        self.exports.append(export)
+        self.positions.append((self.store.last_position(), export))
+
+    @rule(data=st.data())
+    def replay_up_to_a_remembered_position(self, data: st.DataObject) -> None:
+        if self.positions:
+            position, export = data.draw(st.sampled_from(self.positions))
+            for use_snapshot in (False, True):
+                got = replay_branch(
+                    self.store, "branch-main", up_to_position=position, use_snapshot=use_snapshot
+                )
+                assert got == export
 
     @rule(data=st.data())
     def import_earlier(self, data: st.DataObject) -> None:
