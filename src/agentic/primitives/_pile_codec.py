@@ -1,0 +1,145 @@
+"""How a Pile turns into a document and back: `to_dict`/`to_json`, `from_dict`/`from_json`.
+
+Also the pydantic hook that lets a Pile (or `Pile[Message]`) be a field of an Element.
+[`Pile`][agentic.primitives.Pile] takes these methods from `PileCodec`; they are
+documented, and called, as Pile's own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
+from uuid import UUID
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from agentic.errors import ElementExistsError, ItemTypeError, SerializationError
+from agentic.primitives import _codec
+from agentic.primitives._pile_index import PileIndex
+from agentic.primitives._registry import lookup_type
+from agentic.primitives.element import TYPE_KEY, Element
+
+if TYPE_CHECKING:
+    from agentic.primitives.pile import Pile
+
+__all__ = ["PileCodec"]
+
+E = TypeVar("E", bound=Element)
+
+
+def _pile_class() -> type[Pile[Any]]:
+    """Return `Pile` (imported late: pile.py imports this module)."""
+    from agentic.primitives.pile import Pile  # noqa: PLC0415 - a cycle, resolved at call time
+
+    return Pile
+
+
+class PileCodec(PileIndex[E]):
+    """Serialization of a Pile: documents, JSON and the pydantic field hook."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and copy as the items, item type, strictness, name and id (not the lock)."""
+        return (_rebuild, (self.values(), self._item_type, self._strict, self.name, self._id))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-compatible dict: ordered items with their types, item type, strictness."""
+        # Take the snapshot under the lock, serialize outside it: writers wait only for
+        # the copy of the order, not for every item's model_dump.
+        items = [item.to_dict() for item in self.values()]
+        return {
+            TYPE_KEY: "Pile",
+            "id": str(self._id),
+            "name": self.name,
+            "item_type": self._item_type.type_name,
+            "strict": self._strict,
+            "items": items,
+        }
+
+    def to_json(self) -> bytes:
+        """Return the pile as a JSON document."""
+        return _codec.dumps(self.to_dict(), what=self._describe())
+
+    @classmethod
+    def from_dict(cls, data: Any, *, item_type: type[Element] | None = None) -> Pile[Any]:
+        """Rebuild a pile from [`to_dict()`][agentic.primitives.Pile.to_dict].
+
+        The item type and strictness come from the document, so the reloaded pile
+        rejects what the original rejected.
+
+        Args:
+            data: The document.
+            item_type: The item type to expect when the document names none.
+
+        Raises:
+            SerializationError: Malformed document, or an id that appears twice.
+            UnknownElementTypeError: An item or the item type names no registered class.
+            ItemTypeError: An item does not fit the pile's item type.
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            msg = "a pile document must be an object with an 'items' list"
+            raise SerializationError(msg)
+        type_name = data.get("item_type")
+        resolved = lookup_type(type_name) if type_name is not None else (item_type or Element)
+        strict = data.get("strict", False)
+        if not isinstance(strict, bool):
+            msg = f"pile 'strict' must be true or false, not {strict!r}"
+            raise SerializationError(msg)
+        name = data.get("name")
+        if name is not None and not isinstance(name, str):
+            msg = f"pile name must be a string, not {type(name).__name__}"
+            raise SerializationError(msg)
+        try:
+            ident = UUID(data["id"]) if data.get("id") is not None else None
+        except (ValueError, TypeError, AttributeError) as exc:
+            msg = f"invalid pile id {data.get('id')!r}"
+            raise SerializationError(msg) from exc
+        items = [resolved.from_dict(item) for item in data["items"]]
+        try:
+            return _pile_class()(items, item_type=resolved, strict=strict, name=name, id=ident)
+        except ElementExistsError as exc:
+            msg = f"invalid pile document: {exc}"
+            raise SerializationError(msg) from exc
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Pile[Any]:
+        """Rebuild a pile from [`to_json()`][agentic.primitives.Pile.to_json]."""
+        return cls.from_dict(_codec.loads(data, what="pile document"))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Let a Pile (or `Pile[Message]`) be a field of an Element."""
+        args = get_args(source)
+        expected: type[Element] = args[0] if args and isinstance(args[0], type) else Element
+        pile_class = _pile_class()
+
+        def validate(value: Any) -> Pile[Any]:
+            pile = (
+                value if isinstance(value, pile_class) else cls.from_dict(value, item_type=expected)
+            )
+            if not issubclass(pile.item_type, expected):
+                got = pile.item_type.type_name
+                msg = f"expected a pile of {expected.type_name!r}, got one of {got!r}"
+                raise ItemTypeError(msg, expected=expected, actual=pile.item_type)
+            return pile
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.to_dict()
+            ),
+        )
+
+
+def _rebuild(
+    items: list[Any],
+    item_type: type[Element],
+    strict: bool,  # noqa: FBT001 - pickle passes arguments by position
+    name: str | None,
+    ident: UUID,
+) -> Pile[Any]:
+    """Rebuild a pickled (or copied) Pile: a new lock, the same items in the same order."""
+    return _pile_class()(items, item_type=item_type, strict=strict, name=name, id=ident)
