@@ -381,3 +381,26 @@ class TestForkExportImport:
         assert third.export() == state
         assert isinstance(third.messages()[-1], AssistantMessage)
         assert isinstance(third.messages()[0], UserMessage)
+
+    def test_fork_during_a_plan_step_copies_no_part_of_the_turn(self, system):
+        """A fork taken while a plan's step waits on a tool has only the messages before the plan."""
+        gate = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for the gate."""
+            await gate.wait()
+            return "open"
+
+        provider = OfflineProvider(rules=[ToolRule(pattern="go", tool="wait")])
+        ref = spawn_branch(system, "b", tools=[wait], providers=[provider])
+        ref.add_message("before")
+        results: list[Any] = []
+        thread = threading.Thread(target=lambda: results.append(ref.run_plan("g", steps=["go"])))
+        thread.start()
+        wait_until(lambda: ref.info().in_flight == 1)
+        child = ref.fork("c")
+        assert [m.content for m in child.messages()] == ["before"]
+        system.loop.call_soon_threadsafe(gate.set)
+        thread.join(10)
+        assert results[0].completed
+        assert len(ref.messages()) == 5

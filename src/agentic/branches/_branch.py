@@ -35,6 +35,7 @@ from agentic.branches._protocol import (
     reply_topic,
 )
 from agentic.branches._provider_manager import ProviderManager
+from agentic.branches._runs import turn_messages
 from agentic.branches._tool_manager import BranchResolver, ToolManager
 from agentic.errors import AgenticError
 from agentic.execution import Call, Executor, Policy
@@ -449,7 +450,7 @@ class Branch(AgentLoop, Actor):
 
     def _fork(self, name: str | None, upto: int | None) -> str:
         # A fork never copies a turn in progress: its messages are the newest ones.
-        settled = len(self.messages) - len(getattr(self._turn, "added", ()))
+        settled = len(self.messages) - turn_messages(self._turn)
         upto = settled if upto is None else min(max(upto, 0), settled)
         options = dict(self._options)
         options["tools"] = list(self.tools.registry)

@@ -9,7 +9,7 @@ from uuid import UUID
 from agentic.branches._messages import AssistantMessage, ToolResultMessage
 from agentic.branches._protocol import Chat, ChatModel, PlanStep, RunPlan
 
-__all__ = ["ChatRun", "Finish", "ModelRun", "PlanRun", "Usage"]
+__all__ = ["ChatRun", "Finish", "ModelRun", "PlanRun", "Usage", "turn_messages"]
 
 Finish = tuple[str, tuple[Any, ...]]
 """Who hears of a run's end: a method name of the Branch and its first arguments; it is
@@ -79,3 +79,16 @@ class ModelRun:
     added: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: bool = False
+
+
+def turn_messages(run: Any) -> int:
+    """Count the messages the turn `run` has added to the conversation so far.
+
+    A plan takes over its current step's messages only when that step ends, so a
+    step in progress counts too.
+    """
+    added = len(getattr(run, "added", ()))
+    current = getattr(run, "current", None)
+    if isinstance(current, ChatRun) and not current.done:
+        added += len(current.added)
+    return added
