@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,30 @@ class TestPolicyGate:
         assert flood.status is EventStatus.COMPLETED, flood.execution.error
         assert flood.execution.response["truncated"] is True
         assert after.execution.response["stdout"] == "ok\n"
+
+
+class TestProcessGroup:
+    def test_timeout_kills_children_left_behind_by_an_exited_leader(self, tmp_path):
+        """A timeout kills the whole group even after the leader exited, and returns promptly."""
+        marker = tmp_path / "orphan.pid"
+        script = f"sleep 60 & echo $! > {marker}; exit 0"
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            invoke(command_tool(tmp_path, timeout=0.5), argv=["sh", "-c", script])
+        # A liveness bound, not a speed claim: unfixed, the call waits out the orphan's 60 s.
+        assert time.monotonic() - started < 30
+        # SIGKILL has been sent; the orphan closes its pipes a moment before it turns zombie.
+        pid = int(marker.read_text())
+        deadline = time.monotonic() + 10
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie awaiting its reaper is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -67,6 +67,7 @@ def command_tool(
             msg = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
             raise ToolError(msg) from None
         flooded = asyncio.Event()
+        finished = False
         try:
             async with asyncio.timeout(limit):
                 out, err = await asyncio.gather(
@@ -74,11 +75,14 @@ def command_tool(
                     _read(process.stderr, max_output_bytes, flooded, process),
                 )
                 code = await process.wait()
+            finished = True
         except TimeoutError:
             msg = f"command {argv[0]!r} ran longer than {limit}s and was killed"
             raise CommandTimeoutError(msg) from None
         finally:
-            if process.returncode is None:
+            if not finished:
+                # Kill the group even when the leader has exited: a child it left
+                # behind may hold the pipes open, and _reap would wait for it forever.
                 _kill(process)
             # Read both pipes to their end and reap the process, even when cancelled,
             # so the transport closes on this loop (no "Event loop is closed" later).
