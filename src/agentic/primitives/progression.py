@@ -10,21 +10,15 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 from sortedcontainers import SortedDict
 
-from agentic.errors import (
-    IdInProgressionError,
-    IdNotInProgressionError,
-    ProgressionIndexError,
-    SerializationError,
-)
+from agentic.errors import ProgressionIndexError, SerializationError
 from agentic.primitives import _codec
+from agentic.primitives._rank_index import RankIndex
 from agentic.primitives.element import TYPE_KEY, Element, to_id
 
 __all__ = ["Progression"]
 
-_GAP = 1.0
 
-
-class Progression:
+class Progression(RankIndex):
     """An ordered sequence of unique element ids, with a name.
 
     Semantics:
@@ -59,7 +53,7 @@ class Progression:
         False
     """
 
-    __slots__ = ("_by_rank", "_id", "_next", "_rank_of", "name")
+    __slots__ = ("_id", "name")
 
     def __init__(
         self,
@@ -77,8 +71,8 @@ class Progression:
         self.name = name
         """A label for the order this progression keeps (a conversation, a plan)."""
         # Keyed by the id's int (hashed in C; UUID.__hash__ is a Python call).
-        self._rank_of: dict[int, float] = {}
-        self._by_rank: Any = SortedDict()
+        self._rank_of = {}
+        self._by_rank = SortedDict()
         # Above every rank in use, so an append needs no look at the current last one.
         self._next = 0.0
         self.extend(ids)
@@ -229,14 +223,7 @@ class Progression:
         Raises:
             ProgressionIndexError: The progression is empty or `index` is out of range.
         """
-        try:
-            _, key = self._by_rank.popitem(index)
-        except (IndexError, KeyError):
-            msg = f"cannot pop position {index} from {self._describe()}"
-            raise ProgressionIndexError(msg) from None
-        del self._rank_of[key.int]
-        result: UUID = key
-        return result
+        return self._pop_ranked(index)[1]
 
     def popleft(self) -> UUID:
         """Remove and return the first id.
@@ -377,95 +364,6 @@ class Progression:
                 lambda value: value.to_dict()
             ),
         )
-
-    # -- internals ----------------------------------------------------------------
-
-    def _describe(self) -> str:
-        label = f" {self.name!r}" if self.name else ""
-        size = len(self)
-        return f"progression{label} ({size} id{'' if size == 1 else 's'})"
-
-    def _exists(self, key: UUID) -> IdInProgressionError:
-        msg = f"id {key} is already in {self._describe()}"
-        return IdInProgressionError(msg, key=key)
-
-    def _require(self, item: Any) -> UUID:
-        key = to_id(item)
-        if key.int not in self._rank_of:
-            msg = f"id {key} is not in {self._describe()}"
-            raise IdNotInProgressionError(msg, key=key)
-        return key
-
-    def _new_keys(self, items: Iterable[Any]) -> list[UUID]:
-        keys = [to_id(item) for item in items]
-        seen: set[int] = set()
-        for key in keys:
-            number = key.int
-            if number in self._rank_of or number in seen:
-                raise self._exists(key)
-            seen.add(number)
-        return keys
-
-    def _slice(self, index: slice) -> list[UUID]:
-        ids: list[UUID] = self._by_rank.values()[index]
-        return ids
-
-    def _ordered(self) -> Iterator[UUID]:
-        # Walks the sorted ranks and maps each through the dict, both at C speed
-        # (iterating `SortedDict.values()` runs a Python generator per id).
-        by_rank = self._by_rank
-        return map(by_rank.__getitem__, by_rank)
-
-    def _push(self, key: UUID) -> float:
-        rank = self._next
-        self._next = rank + _GAP
-        self._by_rank[rank] = key
-        self._rank_of[key.int] = rank
-        return rank
-
-    def _rank(self, key: UUID) -> float:
-        # For the Pile that owns this order: the rank of a present id.
-        return self._rank_of[key.int]
-
-    def _drop(self, key: UUID) -> float:
-        # For the Pile: remove a present id, return the rank it had.
-        rank = self._rank_of.pop(key.int)
-        del self._by_rank[rank]
-        return rank
-
-    def _pop_ranked(self, index: int) -> tuple[float, UUID]:
-        # For the Pile: pop by position, with the rank (raises like pop()).
-        try:
-            rank, key = self._by_rank.popitem(index)
-        except (IndexError, KeyError):
-            msg = f"cannot pop position {index} from {self._describe()}"
-            raise ProgressionIndexError(msg) from None
-        del self._rank_of[key.int]
-        return rank, key
-
-    def _place(self, key: UUID, index: int) -> None:
-        size = len(self._by_rank)
-        if index < 0:
-            index = max(0, index + size)
-        if index >= size:
-            self._push(key)
-            return
-        after = self._by_rank.peekitem(index)[0]
-        before = self._by_rank.peekitem(index - 1)[0] if index > 0 else after - 2 * _GAP
-        rank = (before + after) / 2
-        if not before < rank < after:
-            # The floats between the neighbours are used up: spread the ranks out again.
-            keys = self.ids()
-            keys.insert(index, key)
-            self._renumber(keys)
-            return
-        self._by_rank[rank] = key
-        self._rank_of[key.int] = rank
-
-    def _renumber(self, keys: list[UUID]) -> None:
-        self._rank_of = {key.int: float(i) for i, key in enumerate(keys)}
-        self._by_rank = SortedDict({float(i): key for i, key in enumerate(keys)})
-        self._next = float(len(keys))
 
 
 def _keys(items: Any) -> list[UUID]:
