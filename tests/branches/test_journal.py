@@ -32,6 +32,7 @@ from agentic.branches import (
     BranchJournal,
     BranchRef,
     BranchState,
+    BranchStoppedError,
     InvokeTool,
     SystemMessage,
     ToolCallMessage,
@@ -184,6 +185,39 @@ class TestRecords:
         assert state.messages is not None
         assert state.messages.read() == sent
         assert [type(m) for m in state.messages.read()] == [type(m) for m in sent]
+
+
+class TestStop:
+    def test_a_message_acknowledged_during_a_turn_survives_a_stop(self, system, store):
+        """A message added (and answered) during a turn is in the journal after the Branch stops."""
+        gate = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for the gate."""
+            await gate.wait()
+            return "open"
+
+        provider = OfflineProvider(rules=[ToolRule(pattern="go", tool="wait")])
+        branch = spawn_branch(system, "main", journal=store, tools=[wait], providers=[provider])
+        errors: list[BaseException] = []
+
+        def chat() -> None:
+            try:
+                branch.chat("go")
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=chat)
+        thread.start()
+        wait_until(lambda: branch.info().in_flight == 1)
+        acknowledged = branch.add_message("meanwhile")
+        branch.stop()
+        thread.join(10)
+        assert len(errors) == 1
+        assert isinstance(errors[0], BranchStoppedError)
+        state = replay_branch(store, "branch-main")
+        ids = [item["id"] for item in state["messages"]["messages"]["items"]]
+        assert ids[-1] == str(acknowledged.id)
 
 
 class TestReplay:

@@ -103,7 +103,7 @@ class Branch(AgentLoop, Actor):
     or an Event in flight) → `stopped`. Importing a state is refused unless idle; a
     stopped Branch takes nothing, and every open request ends with
     [`BranchStoppedError`][agentic.branches.BranchStoppedError] (its Events are
-    cancelled).
+    cancelled); a message added during a turn still joins the conversation.
 
     **Failures.** A refused request (unknown provider, bad state document, a fork
     name in use...) answers [`Rejected`][agentic.branches.Rejected]; the Branch goes
@@ -202,7 +202,11 @@ class Branch(AgentLoop, Actor):
         self.status = BranchStatus.READY
 
     def on_stop(self) -> None:
-        """Cancel the Events in flight, end every open request, and become stopped."""
+        """Cancel the Events in flight, end every open request, and become stopped.
+
+        Messages added during the turn cut short join the conversation (their callers
+        were answered); queued turns end with the other open requests.
+        """
         self.status = BranchStatus.STOPPED
         try:
             future = self.context.system.run_coroutine(self.executor.stop(cancel_pending=True))
@@ -214,7 +218,10 @@ class Branch(AgentLoop, Actor):
                 event.cancel("branch stopped")
         self._waiting.clear()
         self._turn = None
-        self._queue.clear()
+        queued, self._queue = self._queue, []
+        for request in queued:  # already answered: it joins the conversation as promised
+            if isinstance(request, AddMessage):
+                self.messages.add(request.message)
         name = self.context.name
         for ticket in list(self._open):
             msg = f"branch {name!r} stopped before request {ticket} finished"

@@ -99,7 +99,8 @@ class BranchRef:
     def add_message(self, message: Message | str) -> Message:
         """Append a message (a string becomes a UserMessage) to the conversation.
 
-        During a turn the message joins the conversation when the turns before it end.
+        During a turn the message joins the conversation when the turns before it end
+        (or when the Branch stops).
         """
         result: Message = self._ask(AddMessage(message=_as_message(message)))
         return result
