@@ -37,10 +37,25 @@ def ruff_isort_key(name: str) -> tuple[int, list[str | int]]:
     return group, parts
 
 
+def namespace(module: ModuleType) -> dict[str, object]:
+    """The module's names; with a PEP 562 `__getattr__`, also those `dir()` announces, resolved.
+
+    A package that loads names lazily binds them on first access; resolving what its
+    `__dir__` lists makes the check see them (and fail on one that does not resolve).
+    A package without a module `__getattr__` is checked on `vars()` alone, as before.
+    """
+    names = dict(vars(module))
+    if "__getattr__" in names:
+        for name in dir(module):
+            if name not in names:
+                names[name] = getattr(module, name)
+    return names
+
+
 def public_names(module: ModuleType) -> list[str]:
     exported = set(getattr(module, "__all__", ()))
     names = []
-    for name, value in vars(module).items():
+    for name, value in namespace(module).items():
         if name.startswith("_") and name not in INCLUDED_PRIVATE:
             continue
         # The import system binds submodules as attributes; they count only when exported.
@@ -64,6 +79,21 @@ def test_all_lists_the_public_names_in_order(package):
     module = importlib.import_module(package)
     assert hasattr(module, "__all__"), f"{package} has no __all__"
     assert module.__all__ == sorted(public_names(module), key=ruff_isort_key)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_lazy_names_are_listed_and_resolve(package):
+    """A package with a module `__getattr__` lists every name in `dir()`, and each resolves."""
+    module = importlib.import_module(package)
+    if "__getattr__" not in vars(module):
+        return
+    listed = dir(module)
+    assert set(vars(module)) <= set(listed)
+    assert set(module.__all__) <= set(listed)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = module.no_such_name
 
 
 def test_every_module_declares_all():

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from tests.cli.conftest import Outcome, Run, assert_one_line_error
 
+from agentic.kernel import replay
+from agentic.store import open_store
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -93,6 +96,30 @@ class TestEndToEnd:
         assert "first words" in contents
         assert "second words" in contents
         assert shown["chats"] == 2
+
+    def test_library_types_decode_across_invocations(self, sh: Run, home: Path) -> None:
+        """Branch messages stored by one invocation decode in later ones; replay agrees."""
+        message = _ok(sh("element", "create", "--type", "UserMessage", "-d", '{"content": "hi"}'))
+        message_id = message.stdout.strip()
+        _ok(sh("pile", "create", "msgs", "--type", "UserMessage"))
+        _ok(sh("pile", "add", "msgs", message_id))
+        _ok(sh("branch", "create", "pal"))
+        _ok(sh("branch", "chat", "pal", "hello"))
+        listed = _ok(sh("element", "list", "--json")).json()
+        assert [(e["id"], e["$type"]) for e in listed] == [(message_id, "UserMessage")]
+        shown = _ok(sh("pile", "show", "msgs", "--json")).json()
+        assert [e["id"] for e in shown["items"]] == [message_id]
+        assert "1" in _ok(sh("pile", "list")).stdout
+        first = _ok(sh("replay", "--json")).json()
+        second = _ok(sh("replay", "--json")).json()
+        assert first["problems"] == []
+        assert first["counts"]["messages"] == 2
+        assert second["digest"] == first["digest"]
+        store = open_store(home)
+        try:
+            assert replay(store).digest == first["digest"]
+        finally:
+            store.close()
 
     def test_help_and_version(self, sh: Run) -> None:
         """`--help` lists the command groups; `--version` prints one line."""

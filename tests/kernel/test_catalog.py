@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -25,6 +30,7 @@ from agentic.kernel import (
     replay,
     resolve_id,
 )
+from agentic.primitives import Element
 from agentic.store import SQLiteEventStore, open_store
 
 
@@ -53,6 +59,125 @@ class TestTypes:
         """An unregistered name is refused, even one that names an importable module."""
         with pytest.raises(UnknownElementTypeError, match=r"os\.system"):
             element_type("os.system")
+
+
+class Gadget(Element, type_name="tests.kernel.Gadget"):
+    """A type only this test process registers."""
+
+    size: int = 0
+
+
+def _fresh(code: str, *args: str) -> Any:
+    """Run `code` in a fresh interpreter (argv[1:] = args); return the JSON it prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+class TestLazyKernel:
+    """The state model loads without the runtime; stored library types still decode."""
+
+    def test_state_model_loads_without_the_runtime(self) -> None:
+        """Importing the kernel and using a Catalog loads no actors, branches, providers, tools."""
+        seen = _fresh(
+            """
+            import json, sys
+            import agentic.kernel
+            heavy = ["agentic.actors", "agentic.branches", "agentic.providers", "agentic.tools"]
+            before = [name for name in heavy if name in sys.modules]
+            runner = agentic.kernel.WorkflowRunner
+            after = [name for name in heavy if name in sys.modules]
+            print(json.dumps({"before": before, "after": after, "runner": runner.__name__}))
+            """
+        )
+        assert seen == {
+            "before": [],
+            "after": ["agentic.actors", "agentic.branches", "agentic.providers", "agentic.tools"],
+            "runner": "WorkflowRunner",
+        }
+
+    def test_library_types_match_the_eager_kernel(self) -> None:
+        """`load_library_types()` registers every type that importing the whole kernel does."""
+        seen = _fresh(
+            """
+            import json
+            from agentic.kernel._cli_types import load_library_types
+            from agentic.primitives import registered_types
+            first = load_library_types()
+            loaded = sorted(registered_types())
+            again = load_library_types()
+            from agentic.kernel import WorkflowRunner, replay, standard_tools
+            import agentic.actors, agentic.providers, agentic.tools, agentic.store
+            every = sorted(registered_types())
+            print(json.dumps({"first": first, "again": again, "loaded": loaded, "every": every}))
+            """
+        )
+        assert seen["first"] is True
+        assert seen["again"] is False
+        assert seen["loaded"] == seen["every"]
+        assert {"UserMessage", "AssistantMessage", "PlanStep", "Call"} <= set(seen["every"])
+
+    def test_stored_message_elements_decode_in_a_fresh_process(
+        self, store: SQLiteEventStore, tmp_path: Path
+    ) -> None:
+        """A stored UserMessage (element and pile item type) decodes where branches never loaded."""
+        catalog = Catalog(store)
+        message = catalog.create_element("UserMessage", {"content": "hi"})
+        catalog.create_pile("msgs", "UserMessage")
+        catalog.pile_add("msgs", [str(message.id)])
+        digest = replay(store).digest
+        seen = _fresh(
+            """
+            import json, sys
+            from agentic.kernel import Catalog, replay
+            from agentic.store import open_store
+            store = open_store(sys.argv[1])
+            loaded = "agentic.branches" in sys.modules
+            catalog = Catalog(store)
+            names = catalog.names("pile")
+            still = "agentic.branches" in sys.modules
+            items = [type(e).__name__ for e in catalog.list_elements()]
+            pile = [type(e).__name__ for e in catalog.pile("msgs")]
+            digest = replay(store).digest
+            print(json.dumps({"loaded": [loaded, still], "items": items, "pile": pile,
+                              "names": names, "digest": digest}))
+            """,
+            str(tmp_path / "state"),
+        )
+        assert seen == {
+            "loaded": [False, False],
+            "items": ["UserMessage"],
+            "pile": ["UserMessage"],
+            "names": ["msgs"],
+            "digest": digest,
+        }
+
+    def test_a_type_no_package_defines_is_still_an_error(
+        self, store: SQLiteEventStore, tmp_path: Path
+    ) -> None:
+        """An element of a type registered nowhere fails to decode, once, naming the type."""
+        Catalog(store).create_element("tests.kernel.Gadget", {"size": 3})
+        seen = _fresh(
+            """
+            import json, sys
+            from agentic.kernel import Catalog
+            from agentic.store import open_store
+            try:
+                Catalog(open_store(sys.argv[1])).list_elements()
+            except Exception as exc:
+                cause = exc.__cause__
+                print(json.dumps([type(exc).__name__, type(cause).__name__, str(exc)]))
+            """,
+            str(tmp_path / "state"),
+        )
+        assert seen[:2] == ["CorruptRecordError", "UnknownElementTypeError"]
+        assert "tests.kernel.Gadget" in seen[2]
 
 
 class TestElements:

@@ -19,18 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import orjson
-
-from agentic.errors import AgenticError
 from agentic.kernel._cli_types import element_type
+from agentic.kernel._state_elements import new_element, open_pile
 from agentic.kernel._state_errors import CatalogInputError, EntryExistsError, EntryNotFoundError
-from agentic.kernel._state_names import (
-    check_index,
-    check_name,
-    first_line,
-    resolve_id,
-    short_id,
-)
+from agentic.kernel._state_names import check_index, check_name, resolve_id, short_id
 from agentic.kernel._state_retry import retrying
 from agentic.primitives import Element, Pile
 from agentic.store import (
@@ -48,7 +40,6 @@ CATALOG_STREAM = "catalog"
 ELEMENTS_STREAM = "elements"
 """The stream of the pile that holds every element."""
 _KINDS = ("pile", "progression", "branch")
-_MAX_DOCUMENT = 16 * 1024 * 1024
 
 
 class Catalog:
@@ -152,7 +143,7 @@ class Catalog:
 
     def _open_elements(self) -> PersistentPile[Element]:
         if self._elements is None:
-            self._elements = PersistentPile.open(
+            self._elements = open_pile(
                 self._repository,
                 ELEMENTS_STREAM,
                 item_type=Element,
@@ -178,23 +169,9 @@ class Catalog:
             UnknownElementTypeError: No Element type is registered under `type_name`.
             CatalogInputError: `data` is not a JSON object, not a valid element of that
                 type, or cannot be stored.
+            EntryExistsError: An element with its id exists.
         """
-        cls = element_type(type_name)
-        if not isinstance(data, dict):
-            msg = f"element data must be a JSON object, not {type(data).__name__}"
-            raise CatalogInputError(msg)
-        document = {k: v for k, v in data.items() if k != "$type"}
-        try:
-            element = cls.model_validate(document)
-            encoded = orjson.dumps(element.to_dict())
-        except AgenticError:
-            raise
-        except (ValueError, TypeError, RecursionError) as exc:
-            msg = f"invalid {cls.type_name} data: {first_line(exc)}"
-            raise CatalogInputError(msg) from exc
-        if len(encoded) > _MAX_DOCUMENT:
-            msg = f"element data is too large ({len(encoded)} bytes; limit {_MAX_DOCUMENT})"
-            raise CatalogInputError(msg)
+        element = new_element(type_name, data)
         if element.id in self.elements:
             msg = f"element {element.id} already exists"
             raise EntryExistsError(msg, kind="element", key=str(element.id))
@@ -238,7 +215,7 @@ class Catalog:
         """
         entry = self.entry("pile", name)
         if name not in self._piles:
-            self._piles[name] = PersistentPile.open(
+            self._piles[name] = open_pile(
                 self._repository,
                 f"pile-{name}",
                 item_type=element_type(entry["item_type"]),
