@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from pathlib import Path
 
@@ -220,3 +221,47 @@ class TestSymlinkSwap:
         assert (outside / "f.txt").read_text() == "SECRET"
         assert sum(seen.values()) == 3000
         assert seen["inside"] > 0
+
+
+class TestSpecialFiles:
+    def test_hard_link_to_an_outside_file_is_not_written(self, layout, tmp_path):
+        """A name in the root hard-linked to an outside file is refused; the outside file is intact."""
+        os.link(tmp_path / "secret.txt", layout / "hard.txt")
+        t = tools(layout)
+        for append in (False, True):
+            with pytest.raises(PathDeniedError, match="hard link"):
+                t["write_file"]("hard.txt", "overwritten", append=append)
+        assert (tmp_path / "secret.txt").read_text() == "SECRET"
+
+    def test_hard_link_to_an_outside_file_is_not_read(self, layout, tmp_path):
+        """Reading through a hard link would show an outside file's content: refused."""
+        os.link(tmp_path / "secret.txt", layout / "hard.txt")
+        with pytest.raises(PathDeniedError, match="hard link"):
+            tools(layout)["read_file"]("hard.txt")
+
+    def test_fifo_is_refused_without_blocking(self, layout):
+        """A named pipe is not a regular file: reading or writing it fails at once, never hangs."""
+        fifo = layout / "pipe"
+        os.mkfifo(fifo)
+        t = tools(layout)
+        outcome: list[BaseException | object] = []
+
+        def attempt(func, *args):
+            try:
+                outcome.append(func(*args))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        for func, args in ((t["read_file"], ("pipe",)), (t["write_file"], ("pipe", "x"))):
+            outcome.clear()
+            worker = threading.Thread(target=attempt, args=(func, *args))
+            worker.start()
+            worker.join(10)
+            if worker.is_alive():  # unblock the stuck open, then fail
+                with contextlib.suppress(OSError):
+                    fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+                    os.close(fd)
+                worker.join()
+                pytest.fail(f"{func.__name__} blocked on a FIFO")
+            assert isinstance(outcome[0], PathDeniedError), outcome
+            assert "not a regular file" in str(outcome[0])

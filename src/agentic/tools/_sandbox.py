@@ -33,6 +33,8 @@ class Sandbox:
     path: absolute paths, `..` anywhere, NUL bytes, empty paths (except `"."` for
     the root itself in listings), paths longer than `MAX_PATH_BYTES`, components
     longer than 255 bytes, and any symlink on the way (inside the root or not).
+    [`open()`][agentic.tools.Sandbox.open] also refuses anything but a regular file
+    with a single link (FIFOs, devices, hard links).
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -118,10 +120,14 @@ class Sandbox:
         """Open a file under the root; return its descriptor.
 
         The last component is opened with `O_NOFOLLOW` relative to its directory's
-        descriptor, so a symlink there is refused too.
+        descriptor, so a symlink there is refused too. Only regular files with a
+        single link are opened: a FIFO or device (which could block or act on
+        open) and a hard link (whose other name may be outside the root) are
+        refused. `O_TRUNC` is applied only after those checks pass.
 
         Raises:
-            PathDeniedError: The path leaves the root, or meets a symlink.
+            PathDeniedError: The path leaves the root, meets a symlink, or names
+                something other than a regular file with one link.
             FileNotFoundError: Something on the way does not exist.
             IsADirectoryError: The path names a directory.
         """
@@ -129,15 +135,26 @@ class Sandbox:
         if not parts:
             msg = f"path {path!r} names the root directory, not a file"
             raise IsADirectoryError(msg)
+        # Open without blocking (a FIFO would wait for a peer) and without truncating
+        # (a hard link's outside twin would be emptied before the checks below).
+        opening = (flags & ~os.O_TRUNC) | _NOFOLLOW | os.O_NONBLOCK
         with self.directory(parts[:-1], create=create_dirs) as dir_fd:
             try:
-                fd = os.open(parts[-1], flags | _NOFOLLOW, mode, dir_fd=dir_fd)
+                fd = os.open(parts[-1], opening, mode, dir_fd=dir_fd)
             except OSError as exc:
+                if exc.errno == errno.ENXIO:  # a FIFO opened for writing with no reader
+                    msg = f"path {path!r} is not a regular file"
+                    raise PathDeniedError(msg, path=path) from None
                 raise self._denied(dir_fd, parts, len(parts) - 1, exc) from None
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        try:
+            _check_regular(fd, path)
+            if not flags & os.O_NONBLOCK:
+                os.set_blocking(fd, True)
+            if flags & os.O_TRUNC:
+                os.ftruncate(fd, 0)
+        except BaseException:
             os.close(fd)
-            msg = f"path {path!r} is a directory, not a file"
-            raise IsADirectoryError(msg)
+            raise
         return fd
 
     def _denied(self, dir_fd: int, parts: list[str], index: int, exc: OSError) -> OSError:
@@ -149,6 +166,19 @@ class Sandbox:
             msg = f"path {where!r} is not a directory"
             return NotADirectoryError(errno.ENOTDIR, msg)
         return exc
+
+
+def _check_regular(fd: int, path: str) -> None:
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        msg = f"path {path!r} is a directory, not a file"
+        raise IsADirectoryError(msg)
+    if not stat.S_ISREG(info.st_mode):
+        msg = f"path {path!r} is not a regular file"
+        raise PathDeniedError(msg, path=path)
+    if info.st_nlink > 1:
+        msg = f"path {path!r} is a hard link; files with several links are refused"
+        raise PathDeniedError(msg, path=path)
 
 
 def _is_link(dir_fd: int, name: str) -> bool:
