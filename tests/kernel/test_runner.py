@@ -210,3 +210,40 @@ depends_on = ["n"]
         text = 'name = "c"\n[[steps]]\nid = "x"\nbranch = "b1"\nmessage = "hi"\n'
         WorkflowRunner(system, tools=standard_tools()).run(wf(text))
         assert system.names() == []
+
+
+async def _other_tasks() -> list[str]:
+    current = asyncio.current_task()
+    return [t.get_coro().__qualname__ for t in asyncio.all_tasks() if t is not current]
+
+
+class TestAbort:
+    def test_a_failing_progress_callback_leaves_no_step_waiting(self, system):
+        """An on_update that raises ends the run with its error; no step task or branch remains."""
+
+        def update(notice: StepUpdate) -> None:
+            if notice.step == "a" and notice.phase == "finished":
+                raise RuntimeError("render failed")
+
+        text = """
+name = "w"
+[[steps]]
+id = "a"
+tool = "echo"
+args = { text = "x" }
+[[steps]]
+id = "b"
+tool = "echo"
+args = { text = "${steps.a.result}" }
+depends_on = ["a"]
+[[steps]]
+id = "c"
+branch = "helper"
+message = "hi"
+depends_on = ["a"]
+"""
+        runner = WorkflowRunner(system, tools=standard_tools(), on_update=update)
+        with pytest.raises(RuntimeError, match="render failed"):
+            runner.run(wf(text), timeout=30)
+        assert system.run_coroutine(_other_tasks()).result(10) == []
+        assert system.names() == []

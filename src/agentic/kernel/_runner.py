@@ -238,13 +238,10 @@ class WorkflowRunner:
             step.id: self._event(step, workflow, run, key)
             for step, key in zip(workflow.steps, order, strict=True)
         }
-        branches = await self._branches(workflow, run)
+        branches: dict[str, _ChatTarget] = {}
         chain = default_chain(timeout=self.timeout, policy=self.policy, logs=self.logs, attempts=2)
         executor = Executor(_Resolver(self.tools, branches), chain, name=f"run {run}")
         started_at, clock = datetime.now(UTC), time.perf_counter()
-        self._record(
-            run, "run.started", {"workflow": workflow.model_dump(mode="json"), "run_id": run}
-        )
         finished: dict[str, asyncio.Event] = {step.id: asyncio.Event() for step in workflow.steps}
         results: dict[str, Event] = {}
         slots = asyncio.Semaphore(workflow.max_parallel)
@@ -271,9 +268,20 @@ class WorkflowRunner:
             self._notify(step.id, "finished", event.status, done, total)
             finished[step.id].set()
 
+        tasks: list[asyncio.Task[None]] = []
         try:
-            await asyncio.gather(*(run_step(step) for step in workflow.steps))
+            await self._branches(workflow, run, branches)
+            self._record(
+                run, "run.started", {"workflow": workflow.model_dump(mode="json"), "run_id": run}
+            )
+            tasks = [asyncio.ensure_future(run_step(step)) for step in workflow.steps]
+            await asyncio.gather(*tasks)
         finally:
+            # A step that raised (or a cancelled run) must not leave the others waiting
+            # for a dependency that will never finish.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await executor.stop(cancel_pending=True)
             for target in branches.values():
                 await self.system.stop_async(target.branch.ref)
@@ -314,8 +322,8 @@ class WorkflowRunner:
             metadata=meta,
         )
 
-    async def _branches(self, workflow: Workflow, run: str) -> dict[str, _ChatTarget]:
-        chats: dict[str, _ChatTarget] = {}
+    async def _branches(self, workflow: Workflow, run: str, chats: dict[str, _ChatTarget]) -> None:
+        # Fills `chats` as it goes, so a failure part-way still stops those spawned.
         for step in workflow.steps:
             if isinstance(step, ChatStep) and step.branch not in chats:
                 ref = spawn_branch(
@@ -325,12 +333,11 @@ class WorkflowRunner:
                     providers=self.providers,
                     policy=self.policy,
                 )
+                chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
                 if step.system:
                     from agentic.branches import SystemMessage  # noqa: PLC0415
 
                     await ref.aadd_message(SystemMessage(content=step.system))
-                chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
-        return chats
 
     def _notify(
         self,
