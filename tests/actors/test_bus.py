@@ -1,6 +1,9 @@
 import asyncio
+import contextlib
+import gc
 import threading
 import time
+import weakref
 from typing import Any
 
 from agentic.actors import (
@@ -221,6 +224,28 @@ class TestAsyncSubscriber:
             return timed_out, closed
 
         assert asyncio.run(main()) == (None, None)
+
+    def test_timed_out_and_cancelled_waits_leave_nothing_behind(self) -> None:
+        """A get_async that times out or is cancelled forgets its waiter (and its loop)."""
+        bus = EventBus()
+        sub = bus.subscribe("t")
+
+        async def main() -> weakref.ref[asyncio.AbstractEventLoop]:
+            for _ in range(200):
+                assert await sub.get_async(timeout=0) is None
+            for _ in range(200):
+                waiting = asyncio.ensure_future(sub.get_async())
+                await asyncio.sleep(0)
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+            return weakref.ref(asyncio.get_running_loop())
+
+        loop = asyncio.run(main())
+        gc.collect()
+        assert loop() is None, "the subscription keeps a finished loop alive"
+        bus.publish("t", "after")
+        assert sub.get(timeout=0) == BusEvent("t", "after")
 
     def test_get_async_returns_queued_event_at_once(self) -> None:
         """An event already queued is returned without waiting."""

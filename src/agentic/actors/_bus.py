@@ -187,12 +187,24 @@ class Subscription:
                 if self.closed:
                     return None
                 future: asyncio.Future[None] = loop.create_future()
-                self._waiters.append((loop, future))
+                waiter = (loop, future)
+                self._waiters.append(waiter)
             try:
                 async with asyncio.timeout_at(deadline):
                     await future
             except TimeoutError:
                 return None
+            finally:
+                if not future.done() or future.cancelled():
+                    # Timed out or cancelled: forget the waiter, or every quiet poll
+                    # would leave one (and its loop) behind until the next event.
+                    self._forget_waiter(waiter)
+
+    def _forget_waiter(
+        self, waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
+    ) -> None:
+        with self._ready, contextlib.suppress(ValueError):  # already taken by a wake
+            self._waiters.remove(waiter)
 
     def drain(self) -> list[BusEvent]:
         """Return and remove every queued event, oldest first, without waiting."""
