@@ -247,3 +247,27 @@ depends_on = ["a"]
             runner.run(wf(text), timeout=30)
         assert system.run_coroutine(_other_tasks()).result(10) == []
         assert system.names() == []
+
+    def test_a_run_past_its_timeout_is_cancelled(self, system):
+        """run(timeout=...) raises TimeoutError after stopping the run: no step or branch goes on."""
+        text = """
+name = "slow"
+[[steps]]
+id = "nap"
+tool = "sleep"
+args = { seconds = 20 }
+[[steps]]
+id = "chat"
+branch = "helper"
+message = "hi"
+[[steps]]
+id = "after"
+tool = "echo"
+args = { text = "${steps.nap.result}" }
+depends_on = ["nap"]
+"""
+        runner = WorkflowRunner(system, tools=standard_tools())
+        with pytest.raises(TimeoutError, match=r"workflow 'slow' did not finish within 0\.5 s"):
+            runner.run(wf(text), timeout=0.5)
+        assert system.run_coroutine(_other_tasks()).result(10) == []
+        assert system.names() == []

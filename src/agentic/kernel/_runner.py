@@ -222,12 +222,37 @@ class WorkflowRunner:
     ) -> RunReport:
         """Run `workflow` to the end and return its report (blocks the calling thread).
 
+        Args:
+            workflow: The workflow.
+            run_id: The run's id (generated if None).
+            timeout: Seconds the whole run may take (None: no bound). A run past it
+                is cancelled (its steps and Branches stopped) before this raises.
+
         Raises:
             WorkflowError: The workflow cannot run here (nothing has run).
+            TimeoutError: The run did not finish within `timeout`.
         """
         self.check(workflow)
-        future = self.system.run_coroutine(self.arun(workflow, run_id=run_id))
-        return future.result(timeout=timeout)
+        future = self.system.run_coroutine(self._bounded(workflow, run_id, limit=timeout))
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # e.g. Ctrl-C in the calling thread: the run must not go on
+            raise
+
+    async def _bounded(
+        self, workflow: Workflow, run_id: str | None, *, limit: float | None
+    ) -> RunReport:
+        # Inside the loop, so the cancelled run cleans up before the caller hears of it.
+        bound = asyncio.timeout(limit)
+        try:
+            async with bound:
+                return await self.arun(workflow, run_id=run_id)
+        except TimeoutError as exc:
+            if not bound.expired():  # a TimeoutError of the run's own
+                raise
+            msg = f"workflow {workflow.name!r} did not finish within {limit} s"
+            raise TimeoutError(msg) from exc
 
     async def arun(self, workflow: Workflow, *, run_id: str | None = None) -> RunReport:
         """Run `workflow` on the current loop (the runtime's, via `run`)."""
