@@ -4,7 +4,11 @@ directory; then the same flows in-process for the rest of the commands."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.cli.conftest import Outcome, Run, assert_one_line_error
@@ -340,9 +344,6 @@ class TestFollow:
 
     def test_follow_sees_another_process(self, sh: Run, home: Path) -> None:
         """A record appended by a second invocation reaches the follower."""
-        import os
-        import subprocess
-
         from tests.cli.conftest import cli_command
 
         _ok(sh("pile", "create", "first"))  # the store exists before the follower starts
@@ -366,6 +367,59 @@ class TestFollow:
                 assert seen[-1]["payload"]["items"][0]["id"] == made.stdout.strip()
             finally:
                 follower.terminate()
+
+
+_LOADED = """
+import json, sys
+from agentic.cli import app
+code = app(sys.argv[1:], standalone_mode=False)
+heavy = ["structlog", "agentic.actors", "agentic.branches", "agentic.providers", "agentic.tools"]
+sys.stderr.write(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+class TestStartUp:
+    """State commands start without the runtime; commands that need it still get it."""
+
+    def _loaded(self, home: Path, *args: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-c", _LOADED, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AGENTIC_HOME": str(home)},
+            timeout=60,
+            check=False,
+        )
+        return json.loads(done.stderr)
+
+    @pytest.mark.parametrize(
+        "args", [["pile", "list"], ["element", "list", "--json"], ["progression", "list"]]
+    )
+    def test_state_commands_load_no_runtime(self, home: Path, args: list[str]) -> None:
+        """A trivial state command imports neither structlog nor the actor runtime."""
+        assert self._loaded(home, *args) == {"code": 0, "loaded": []}
+
+    def test_runtime_commands_load_it(self, home: Path) -> None:
+        """`run` loads the runtime and structlog (configured before anything logs)."""
+        seen = self._loaded(home, "run", str(EXAMPLES / "linear.json"), "--json")
+        assert seen == {
+            "code": 0,
+            "loaded": [
+                "structlog",
+                "agentic.actors",
+                "agentic.branches",
+                "agentic.providers",
+                "agentic.tools",
+            ],
+        }
+
+    def test_loading_library_types_logs_nothing(self, sh: Run) -> None:
+        """`element types` (which loads every library type) writes only its table."""
+        outcome = _ok(sh("element", "types", "--json"))
+        assert outcome.stderr == ""
+        assert {"UserMessage", "PlanStep", "Call", "agentic.Note"} <= {
+            t["type"] for t in outcome.json()
+        }
 
 
 class TestStateLocation:
