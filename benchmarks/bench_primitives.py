@@ -4,6 +4,10 @@ Run with the venv that has both installed:
 
     /work/venv-lion/bin/python benchmarks/bench_primitives.py [--repeat N] [--quick]
 
+`--floor` times only `pile[uuid]` per lookup, next to what a plain Python class with
+the same dict costs (an empty `__getitem__`, one that is only the dict probe) and the
+probe inline without a call: the floor under any lookup written in Python.
+
 Every row runs the same operation on both libraries in this one process, `--repeat`
 times (default 3), and reports the median. The ratio is lionagi's time divided by
 agentic's: above 1 means agentic is faster.
@@ -282,6 +286,69 @@ def lookups_alone(n: int) -> None:
     )
 
 
+class EmptyGetitem:
+    """The cheapest subscript a Python class can have: `__getitem__` returns None."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> None:
+        return None
+
+
+class MinimalGetitem:
+    """A class whose `__getitem__` is only the dict probe a Pile does for a UUID key."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[int, Any]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._items[key.int]
+
+
+def run_inline(state: tuple[dict[int, Any], list[Any]]) -> None:
+    items, keys = state
+    for key in keys:
+        items[key.int]
+
+
+def lookup_floor(n: int, repeat: int) -> None:
+    """Time `obj[uuid]` per lookup for agentic, lionagi and the floors of a Python lookup.
+
+    Same process, 100,000 random keys per run, the cases interleaved run by run so that
+    load from other jobs falls on all of them alike; prints the median per lookup.
+    """
+    a_elems = [Element() for _ in range(n)]
+    l_elems = [LElement() for _ in range(n)]
+    pile = Pile(a_elems)
+    keys = [e.id for e in a_elems]
+    l_keys = [e.id for e in l_elems]
+    random.Random(1).shuffle(keys)
+    random.Random(1).shuffle(l_keys)
+    items = pile._items  # the very dict the pile probes
+    cases: list[tuple[str, Callable[[Any], Any], Any]] = [
+        ("lionagi `pile[uuid]`", run_lookups, (LPile(collections=l_elems), l_keys)),
+        ("agentic `pile[uuid]`", run_lookups, (pile, keys)),
+        (
+            "`__getitem__` that is only `self._items[key.int]`",
+            run_lookups,
+            (MinimalGetitem(items), keys),
+        ),
+        ("`__getitem__` that returns None", run_lookups, (EmptyGetitem(), keys)),
+        ("`items[key.int]` inline, no call", run_inline, (items, keys)),
+    ]
+    times: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+    for _ in range(repeat):
+        for label, run, state in cases:
+            times[label].append(timed(lambda state=state: state, run))
+    print()
+    print(f"| per lookup, {n:,} random UUID keys | median of {repeat} |")
+    print("|---|---:|")
+    for label, _, _ in cases:
+        print(f"| {label} | {statistics.median(times[label]) / n * 1e9:.0f} ns |")
+
+
 def fmt(seconds: float) -> str:
     """Format a duration with a fitting unit."""
     if seconds >= 1:
@@ -297,8 +364,16 @@ def main() -> None:
     parser.add_argument(
         "--alone", action="store_true", help="add UUID lookups with each library in its own process"
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="only time pile[uuid] per lookup against the floors of a Python __getitem__",
+    )
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
+    if args.floor:
+        lookup_floor(n, max(args.repeat, 5))
+        return
 
     import lionagi
 
