@@ -117,3 +117,11 @@ def test_errors_module_exports_every_error():
         and value.__module__ == errors.__name__
     ]
     assert errors.__all__ == sorted(defined, key=ruff_isort_key)
+
+
+def test_version_is_the_installed_distributions():
+    """`agentic.__version__` is the installed distribution's version (read on first access)."""
+    from importlib import metadata
+
+    assert agentic.__version__ == metadata.version("agentic")
+    assert "__version__" in dir(agentic)
