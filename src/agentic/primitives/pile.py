@@ -1,4 +1,9 @@
-"""Pile: a thread-safe, ordered, typed collection of Elements keyed by id."""
+"""Pile: a thread-safe, ordered, typed collection of Elements keyed by id.
+
+This module holds the public operations. Pile's slots, ordered snapshots and checks
+live in `_pile_index`, its documents and pydantic hook in `_pile_codec`, its filters
+and set operators in `_pile_algebra`; all are Pile's own methods to a caller.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Progression: an ordered sequence of unique element ids."""
+"""Progression: an ordered sequence of unique element ids.
+
+This module holds the public operations; the rank index they are built on (and the
+Pile uses directly) lives in `_rank_index`.
+"""
 
 from __future__ import annotations
 
