@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.execution.helpers import Probe, call, run
 
 from agentic.execution import (
+    Call,
+    Condition,
     Executor,
     FunctionTarget,
     Policy,
     PolicyProcessor,
     Rule,
     TargetMap,
+    default_chain,
 )
 from agentic.primitives import EventStatus
 
@@ -104,3 +109,63 @@ class TestPolicyProcessor:
         assert event.status is EventStatus.FAILED
         assert event.execution.error.type == "agentic.execution.PolicyDeniedError"  # type: ignore[union-attr]
         assert calls == []
+
+
+class TestPolicySeesWhatRuns:
+    @staticmethod
+    def _ports(reached: list[Any]) -> TargetMap:
+        def coerce(arguments: dict[str, Any]) -> dict[str, Any]:
+            return {"port": int(arguments["port"])}  # lax coercion, as a Tool's pydantic does
+
+        return TargetMap([FunctionTarget("connect", reached.append, validate=coerce)])
+
+    def test_deny_rule_holds_for_a_value_coerced_into_the_denied_one(self):
+        """A deny rule on port 22 also denies "22", which validation turns into 22."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="no-ssh",
+                    effect="deny",
+                    targets=["connect"],
+                    when=[Condition(argument="port", op="in", value=[22])],
+                )
+            ]
+        )
+        reached: list[Any] = []
+
+        async def main():
+            ex = Executor(self._ports(reached), default_chain(policy=policy, audit=False))
+            return [
+                await ex.submit(Call(target="connect", arguments={"port": port}))
+                for port in (22, "22", " 22")
+            ]
+
+        events = run(main())
+        assert [e.status for e in events] == [EventStatus.DENIED] * 3
+        assert reached == []
+
+    def test_allow_rule_must_hold_for_the_raw_and_the_coerced_value(self):
+        """An allow rule for guarded runs holds only if it holds for what runs too."""
+        policy = Policy(
+            default="deny",
+            rules=[
+                Rule(
+                    name="only-https",
+                    effect="allow",
+                    targets=["connect"],
+                    when=[Condition(argument="port", op="not_equals", value=22)],
+                )
+            ],
+        )
+        reached: list[Any] = []
+
+        async def main():
+            ex = Executor(self._ports(reached), default_chain(policy=policy, audit=False))
+            return [
+                await ex.submit(Call(target="connect", arguments={"port": port}))
+                for port in (443, "22")
+            ]
+
+        events = run(main())
+        assert [e.status for e in events] == [EventStatus.COMPLETED, EventStatus.DENIED]
+        assert reached == [{"port": 443}]

@@ -163,10 +163,25 @@ class Rule(BaseModel):
             return False
         if self.kinds is not None and call.kind not in self.kinds:
             return False
-        arguments = call.arguments
-        if not all(cond.holds(arguments) for cond in self.when):
+        if self.when and not self._conditions_hold(call):
             return False
         return self.predicate is None or self.predicate(call)
+
+    def _conditions_hold(self, call: Call) -> bool:
+        """Judge the conditions on the arguments as sent and as the target will get them.
+
+        Validation may coerce (`"22"` to `22`), so a value that slips past a rule as
+        sent could still run as the value the rule is about. A deny rule therefore
+        matches if its conditions hold for either form, an allow rule only if they
+        hold for both. Arguments the caller did not send stay absent.
+        """
+        raw = call.arguments
+        views: list[Mapping[str, Any]] = [raw]
+        validated = call._private()["_validated"]  # noqa: SLF001 - same package
+        if isinstance(validated, Mapping) and validated is not raw:
+            views.append({key: validated.get(key, value) for key, value in raw.items()})
+        results = (all(cond.holds(view) for cond in self.when) for view in views)
+        return any(results) if self.effect == "deny" else all(results)
 
     def names_literally(self, target: str) -> bool:
         """Return whether `targets` lists `target` without wildcards."""
