@@ -17,6 +17,7 @@ from agentic.kernel import (
     standard_tools,
 )
 from agentic.primitives import EventStatus
+from agentic.providers import OfflineProvider
 from agentic.store import SQLiteEventStore
 
 
@@ -204,6 +205,46 @@ depends_on = ["n"]
         result = report.steps[1].result
         assert "forty-two" in result["reply"]
         assert result["stopped"] == "answer"
+
+    def test_each_chat_step_sets_its_own_system_prompt(self, system):
+        """A later step's system prompt reaches the branch too, before that step's message."""
+        seen: list[list[tuple[str, str]]] = []
+
+        class Recording(OfflineProvider):
+            def respond(self, messages, tools=None, params=None):
+                seen.append([(str(m.role), m.content) for m in messages])
+                return super().respond(messages, tools, params)
+
+        text = """
+name = "prompts"
+[[steps]]
+id = "a"
+branch = "helper"
+system = "Be kind."
+message = "hi"
+[[steps]]
+id = "b"
+branch = "helper"
+message = "again"
+depends_on = ["a"]
+[[steps]]
+id = "c"
+branch = "helper"
+system = "Be brief."
+message = "last"
+depends_on = ["b"]
+"""
+        report = WorkflowRunner(system, providers=[Recording()]).run(wf(text), timeout=30)
+        assert report.ok, report
+        assert seen[-1] == [
+            ("system", "Be kind."),
+            ("user", "hi"),
+            ("assistant", "hi"),
+            ("user", "again"),
+            ("assistant", "again"),
+            ("system", "Be brief."),
+            ("user", "last"),
+        ]
 
     def test_runner_leaves_no_branch_behind(self, system):
         """Branches spawned for a run are stopped when it ends."""

@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from agentic.actors import ActorSystem
-from agentic.branches import BranchRef, spawn_branch
+from agentic.branches import BranchRef, SystemMessage, spawn_branch
 from agentic.execution import (
     ArgumentValidationError,
     Call,
@@ -110,16 +110,30 @@ class _ChatTarget:
         self.name = BRANCH_PREFIX + name
         self.branch = branch
         self._max_steps = max_steps
+        self._system: str | None = None  # the system prompt this run set last
+        # A step's system prompt and its message reach the Branch together.
+        self._lock = asyncio.Lock()
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         message = arguments.get("message")
         if not isinstance(message, str) or not message:
             msg = f"{self.name}: 'message' must be a non-empty string"
             raise ArgumentValidationError(msg, target=self.name)
-        return {"message": message}
+        system = arguments.get("system")
+        if system is None:
+            return {"message": message}
+        if not isinstance(system, str):
+            msg = f"{self.name}: 'system' must be a string"
+            raise ArgumentValidationError(msg, target=self.name)
+        return {"message": message, "system": system}
 
     async def invoke(self, arguments: dict[str, Any]) -> Any:
-        result = await self.branch.achat(arguments["message"], max_steps=self._max_steps)
+        async with self._lock:
+            system = arguments.get("system")
+            if system and system != self._system:
+                await self.branch.aadd_message(SystemMessage(content=system))
+                self._system = system
+            result = await self.branch.achat(arguments["message"], max_steps=self._max_steps)
         return {
             "reply": result.content,
             "steps": result.steps,
@@ -295,7 +309,7 @@ class WorkflowRunner:
 
         tasks: list[asyncio.Task[None]] = []
         try:
-            await self._branches(workflow, run, branches)
+            self._branches(workflow, run, branches)
             self._record(
                 run, "run.started", {"workflow": workflow.model_dump(mode="json"), "run_id": run}
             )
@@ -338,16 +352,19 @@ class WorkflowRunner:
                 kind="tool",
                 metadata=meta,
             )
+        arguments = {"message": step.message}
+        if step.system:  # set on the branch just before this step's message
+            arguments["system"] = step.system
         return Call(
             id=key,
             target=BRANCH_PREFIX + step.branch,
-            arguments={"message": step.message},
+            arguments=arguments,
             caller=caller,
             kind="chat",
             metadata=meta,
         )
 
-    async def _branches(self, workflow: Workflow, run: str, chats: dict[str, _ChatTarget]) -> None:
+    def _branches(self, workflow: Workflow, run: str, chats: dict[str, _ChatTarget]) -> None:
         # Fills `chats` as it goes, so a failure part-way still stops those spawned.
         for step in workflow.steps:
             if isinstance(step, ChatStep) and step.branch not in chats:
@@ -359,10 +376,6 @@ class WorkflowRunner:
                     policy=self.policy,
                 )
                 chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
-                if step.system:
-                    from agentic.branches import SystemMessage  # noqa: PLC0415
-
-                    await ref.aadd_message(SystemMessage(content=step.system))
 
     def _notify(
         self,

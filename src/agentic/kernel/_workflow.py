@@ -47,7 +47,8 @@ class ChatStep(_StepBase):
     message: Annotated[str, Field(min_length=1, max_length=100_000)]
     """The user message; may cite earlier results as `${steps.<id>.result}`."""
     system: str | None = None
-    """A system prompt for the branch, set before the message."""
+    """A system prompt for the branch, set just before this step's message (unless it is
+    already the prompt the run set last on that branch)."""
 
 
 Step = Annotated[ToolStep | ChatStep, Field(discriminator="kind")]
