@@ -64,6 +64,18 @@ class TestRunCommand:
         with pytest.raises(ToolError, match="cannot run 'no-such-program-xyz'"):
             invoke(command_tool(tmp_path), argv=["no-such-program-xyz"])
 
+    def test_missing_working_directory_is_named(self, tmp_path):
+        """A missing working directory fails with a ToolError naming it, not the program."""
+        gone = tmp_path / "gone"
+        with pytest.raises(ToolError, match="working directory") as info:
+            invoke(command_tool(gone), argv=["echo", "hi"])
+        assert str(gone) in str(info.value)
+
+    def test_nul_byte_in_an_argument_is_a_tool_error(self, tmp_path):
+        """An argument with a NUL byte fails with a ToolError naming it (not a bare ValueError)."""
+        with pytest.raises(ToolError, match=r"argv\[1\].*NUL"):
+            invoke(command_tool(tmp_path), argv=["echo", "a\x00b"])
+
     def test_empty_argv(self, tmp_path):
         """An empty argv is refused."""
         with pytest.raises(ToolError, match="non-empty argv"):

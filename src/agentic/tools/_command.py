@@ -52,6 +52,10 @@ def command_tool(
         if not argv:
             msg = "run_command needs a non-empty argv"
             raise ToolError(msg)
+        for index, arg in enumerate(argv):
+            if "\x00" in arg:
+                msg = f"run_command argv[{index}] {arg[:80]!r} contains a NUL byte"
+                raise ToolError(msg)
         limit = timeout if timeout_seconds is None else max(0.0, min(timeout_seconds, timeout))
         try:
             process = await asyncio.create_subprocess_exec(
@@ -64,7 +68,11 @@ def command_tool(
                 start_new_session=True,
             )
         except OSError as exc:
-            msg = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
+            reason = exc.strerror or exc
+            if workdir is not None and exc.filename == workdir:  # the chdir failed
+                msg = f"cannot run {argv[0]!r} in working directory {workdir!r}: {reason}"
+            else:
+                msg = f"cannot run {argv[0]!r}: {reason}"
             raise ToolError(msg) from None
         flooded = asyncio.Event()
         finished = False
