@@ -76,6 +76,21 @@ class TestRunCommand:
         with pytest.raises(ToolError, match=r"argv\[1\].*NUL"):
             invoke(command_tool(tmp_path), argv=["echo", "a\x00b"])
 
+    def test_secret_looking_variables_are_not_inherited(self, tmp_path, monkeypatch):
+        """By default the command does not see API keys or tokens from the process environment."""
+        monkeypatch.setenv("AGENTIC_TEST_API_KEY", "sk-should-not-leak")
+        monkeypatch.setenv("AGENTIC_TEST_TOKEN", "tok-should-not-leak")
+        monkeypatch.setenv("AGENTIC_TEST_PLAIN", "visible")
+        out = invoke(command_tool(tmp_path), argv=["env"])
+        assert "should-not-leak" not in out["stdout"]
+        assert "AGENTIC_TEST_PLAIN=visible" in out["stdout"]
+        assert "PATH=" in out["stdout"]
+
+    def test_an_explicit_environment_is_passed_as_given(self, tmp_path):
+        """An env given to the tool is used as is, secrets included (the caller chose them)."""
+        out = invoke(command_tool(tmp_path, env={"MY_TOKEN": "t"}), argv=["/usr/bin/env"])
+        assert out["stdout"] == "MY_TOKEN=t\n"
+
     def test_empty_argv(self, tmp_path):
         """An empty argv is refused."""
         with pytest.raises(ToolError, match="non-empty argv"):

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
+from agentic.execution import is_secret_key
 from agentic.tools._errors import CommandTimeoutError, ToolError
 from agentic.tools._tool import Tool
 
@@ -37,10 +38,13 @@ def command_tool(
         timeout: The longest a command may run, in seconds (a call may ask for less).
         max_output_bytes: The most bytes kept of stdout and of stderr each; more
             output kills the command and sets `truncated`.
-        env: The environment (default: the process's).
+        env: The environment (default: the process's, without the variables whose
+            names look secret, such as `OPENAI_API_KEY` or `GITHUB_TOKEN`: see
+            [`is_secret_key`][agentic.execution.is_secret_key]). Given explicitly,
+            it is passed as is.
     """
     workdir = None if cwd is None else os.fspath(cwd)
-    environment = None if env is None else dict(env)
+    explicit = None if env is None else dict(env)
 
     async def run_command(argv: list[str], timeout_seconds: float | None = None) -> dict[str, Any]:
         """Run a program with arguments (no shell) and return its exit code and output.
@@ -57,6 +61,9 @@ def command_tool(
                 msg = f"run_command argv[{index}] {arg[:80]!r} contains a NUL byte"
                 raise ToolError(msg)
         limit = timeout if timeout_seconds is None else max(0.0, min(timeout_seconds, timeout))
+        # Read at each call (the process may change its environment), minus the secrets:
+        # a model that can run `env` must not be able to read the provider's API key.
+        environment = explicit if explicit is not None else _inherited_environment()
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -136,6 +143,10 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
             while await stream.read(_CHUNK):
                 pass  # discard what a killed process left in the pipe
     await process.wait()
+
+
+def _inherited_environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not is_secret_key(key)}
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
