@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -163,6 +164,80 @@ args = { text = "y" }
         report = WorkflowRunner(system, tools=standard_tools()).run(wf(text))
         assert report.steps[0].status is EventStatus.FAILED
         assert "a" in (report.steps[0].error or "")
+
+
+class TestCitations:
+    def test_a_cited_result_is_not_substituted_again(self, system):
+        """A result that itself reads like a citation goes in verbatim, never re-read."""
+
+        def quote() -> str:
+            """Return text that looks like a citation."""
+            return "${steps.b.result}"
+
+        text = """
+name = "quote"
+[[steps]]
+id = "a"
+tool = "quote"
+[[steps]]
+id = "b"
+tool = "echo"
+args = { text = "b" }
+[[steps]]
+id = "c"
+tool = "echo"
+args = { text = "${steps.a.result}|${steps.b.result}" }
+depends_on = ["a", "b"]
+"""
+        report = WorkflowRunner(system, tools=[quote, *standard_tools()]).run(wf(text))
+        assert report.steps[2].result == "${steps.b.result}|b"
+
+    def test_nested_arguments_and_structured_results(self, system):
+        """Citations in nested lists and tables are filled; a list or table cites as JSON."""
+
+        def pair(items: list[str], meta: dict[str, str]) -> list[Any]:
+            """Return both arguments."""
+            return [items, meta]
+
+        text = """
+name = "nested"
+[[steps]]
+id = "k"
+tool = "keywords"
+args = { text = "alpha alpha beta gamma" , top = 2 }
+[[steps]]
+id = "p"
+tool = "pair"
+args = { items = ["${steps.k.result}", "x"], meta = { from = "k=${steps.k.result}" } }
+depends_on = ["k"]
+"""
+        report = WorkflowRunner(system, tools=[pair, *standard_tools()]).run(wf(text), timeout=30)
+        assert report.ok, report
+        assert report.steps[1].result == [
+            ['["alpha","beta"]', "x"],
+            {"from": 'k=["alpha","beta"]'},
+        ]
+
+    def test_a_tool_result_shaped_like_a_chat_reply_cites_whole(self, system):
+        """Only a chat step's result cites as its reply; a tool's table cites as JSON."""
+
+        def lookalike() -> dict[str, str]:
+            """Return a table with reply and stopped keys."""
+            return {"reply": "r", "stopped": "no"}
+
+        text = """
+name = "lookalike"
+[[steps]]
+id = "t"
+tool = "lookalike"
+[[steps]]
+id = "e"
+tool = "echo"
+args = { text = "${steps.t.result}" }
+depends_on = ["t"]
+"""
+        report = WorkflowRunner(system, tools=[lookalike, *standard_tools()]).run(wf(text))
+        assert report.steps[1].result == '{"reply":"r","stopped":"no"}'
 
 
 class TestRecords:

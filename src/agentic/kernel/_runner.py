@@ -410,17 +410,19 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _text(value: Any) -> str:
+def _text(event: Event) -> str:
+    value = event.execution.response
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and set(value) >= {"reply", "stopped"}:
+    if isinstance(event, Call) and event.kind == "chat" and isinstance(value, dict):
         return str(value["reply"])  # a chat step's result cites as its reply
     return orjson.dumps(value).decode()
 
 
 def _substitute(value: Any, results: Mapping[str, Event]) -> Any:
+    # One pass over the original text: a cited result is never searched for citations.
     if isinstance(value, str):
-        return _CITE.sub(lambda m: _text(results[m.group(1)].execution.response), value)
+        return _CITE.sub(lambda m: _text(results[m.group(1)]), value)
     if isinstance(value, dict):
         return {k: _substitute(v, results) for k, v in value.items()}
     if isinstance(value, list):
