@@ -118,6 +118,13 @@ class TestAudit:
         events = run_all([audit], [call("ok") for _ in range(5)])
         assert [log.event_id for log in audit.logs] == [e.id for e in events[-2:]]
 
+    def test_max_logs_bounds_the_logs_waiting_to_be_built(self):
+        """In lazy mode, max_logs also bounds what waits unread: only the newest are built."""
+        audit = AuditProcessor(max_logs=3)
+        events = run_all([audit], [call("ok") for _ in range(40)])
+        assert audit.flush() == 3
+        assert [log.event_id for log in audit.logs] == [e.id for e in events[-3:]]
+
     def test_cancelled_events_are_logged(self):
         """A cancelled Event is logged as cancelled."""
         import asyncio

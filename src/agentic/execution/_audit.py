@@ -179,7 +179,12 @@ class AuditProcessor:
         record["$audit"] = {"decision": _DECISIONS.get(status, status.value), "reason": reason}
         if self.lazy:
             with self._lock:
-                self._pending.append(record)
+                pending = self._pending
+                pending.append(record)
+                # Logs nobody has read yet are bounded too: only the newest max_logs
+                # could survive the next flush, so the older ones are dropped now.
+                if self.max_logs is not None and len(pending) > self.max_logs:
+                    del pending[: len(pending) - self.max_logs]
         else:
             with self._lock:
                 self._logs.include(_log(record))
