@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import types
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -760,3 +761,39 @@ class PileMachine(RuleBasedStateMachine):
 
 TestPileMachine = pytest.mark.stateful(PileMachine.TestCase)
 TestPileMachine.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+class TestLayout:
+    """Pile is split over private modules (index, codec, algebra); callers see one class."""
+
+    def test_a_pile_has_no_instance_dict(self):
+        """Every class Pile is built from declares __slots__, so a pile has no __dict__."""
+        pile = Pile(notes(2), item_type=Note)
+        assert not hasattr(pile, "__dict__")
+        with pytest.raises(AttributeError):
+            pile.extra = 1  # type: ignore[attr-defined]
+
+    def test_public_methods_are_documented_where_callers_find_them(self):
+        """Every public attribute of Pile, inherited or not, has a docstring."""
+        # Slots (`name`) are plain attributes, documented in __init__.
+        public = [
+            name
+            for name in dir(Pile)
+            if not name.startswith("_")
+            and not isinstance(getattr(Pile, name), types.MemberDescriptorType)
+        ]
+        assert {"to_dict", "from_json", "filter", "of_type", "keys", "values", "items"} <= set(
+            public
+        )
+        assert [name for name in public if not getattr(Pile, name).__doc__] == []
+
+    def test_pickles_still_name_the_same_rebuild_function(self):
+        """A pickled pile names agentic.primitives.pile._rebuild, so older pickles still load."""
+        import pickle
+        import pickletools
+
+        pile = Pile(notes(1), item_type=Note)
+        data = pickle.dumps(pile, protocol=2)
+        globals_named = [arg for op, arg, _ in pickletools.genops(data) if op.name == "GLOBAL"]
+        assert "agentic.primitives.pile _rebuild" in globals_named
+        assert pickle.loads(data) == pile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from uuid import UUID, uuid4
 
 import pytest
@@ -454,3 +455,23 @@ class ProgressionMachine(RuleBasedStateMachine):
 
 TestProgressionMachine = pytest.mark.stateful(ProgressionMachine.TestCase)
 TestProgressionMachine.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+class TestLayout:
+    """Progression's rank index lives in a private base class; callers see one class."""
+
+    def test_a_progression_has_no_instance_dict(self):
+        """Progression and its rank index declare __slots__, so it has no __dict__."""
+        progression = Progression([uuid4()])
+        assert not hasattr(progression, "__dict__")
+
+    def test_public_methods_are_documented_where_callers_find_them(self):
+        """Every public attribute of Progression, inherited or not, has a docstring."""
+        # Slots (`name`) are plain attributes, documented in __init__.
+        public = [
+            name
+            for name in dir(Progression)
+            if not name.startswith("_")
+            and not isinstance(getattr(Progression, name), types.MemberDescriptorType)
+        ]
+        assert [name for name in public if not getattr(Progression, name).__doc__] == []

@@ -39,10 +39,6 @@ class PileCodec(PileIndex[E]):
 
     __slots__ = ()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle and copy as the items, item type, strictness, name and id (not the lock)."""
-        return (_rebuild, (self.values(), self._item_type, self._strict, self.name, self._id))
-
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-compatible dict: ordered items with their types, item type, strictness."""
         # Take the snapshot under the lock, serialize outside it: writers wait only for
@@ -132,14 +128,3 @@ class PileCodec(PileIndex[E]):
                 lambda value: value.to_dict()
             ),
         )
-
-
-def _rebuild(
-    items: list[Any],
-    item_type: type[Element],
-    strict: bool,  # noqa: FBT001 - pickle passes arguments by position
-    name: str | None,
-    ident: UUID,
-) -> Pile[Any]:
-    """Rebuild a pickled (or copied) Pile: a new lock, the same items in the same order."""
-    return _pile_class()(items, item_type=item_type, strict=strict, name=name, id=ident)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -31,6 +32,8 @@ from agentic.primitives.progression import Progression
 __all__ = ["PileIndex", "int_key"]
 
 E = TypeVar("E", bound=Element)
+
+_INT = attrgetter("int")
 
 
 def int_key(value: Any) -> int:
@@ -62,7 +65,7 @@ def int_key(value: Any) -> int:
 
 
 class PileIndex(Generic[E]):
-    """The slots of a Pile, its ordered snapshots (`keys()`, `values()`) and its helpers.
+    """The slots of a Pile, its ordered snapshots (`keys()`, `values()`, `items()`), its helpers.
 
     Only [`Pile`][agentic.primitives.Pile] derives from it (through its mixins); its
     `__init__` fills the slots. Callers hold the pile's lock around anything that
@@ -141,6 +144,13 @@ class PileIndex(Generic[E]):
     def values(self) -> list[E]:
         """Return the items in order (a snapshot)."""
         return list(self._view())
+
+    def items(self) -> list[tuple[UUID, E]]:
+        """Return `(id, item)` pairs in order (a snapshot)."""
+        with self._lock:
+            keys = self._order.ids()
+            values = map(self._items.__getitem__, map(_INT, keys))
+            return list(zip(keys, values, strict=True))
 
     def _view(self) -> list[E]:
         # The items in order: the shared snapshot, built here after a write.

@@ -156,13 +156,6 @@ class Pile(PileAlgebra[E], PileCodec[E]):
         """Iterate, in order, over a snapshot taken now."""
         return iter(self._view())
 
-    def items(self) -> list[tuple[UUID, E]]:
-        """Return `(id, item)` pairs in order (a snapshot)."""
-        with self._lock:
-            keys = self._order.ids()
-            values = map(self._items.__getitem__, map(_INT, keys))
-            return list(zip(keys, values, strict=True))
-
     @overload
     def __getitem__(self, key: int) -> E: ...
     @overload
@@ -391,6 +384,21 @@ class Pile(PileAlgebra[E], PileCodec[E]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and copy as the items, item type, strictness, name and id (not the lock)."""
+        return (_rebuild, (self.values(), self._item_type, self._strict, self.name, self._id))
+
     def __repr__(self) -> str:
         """Show the item type, size and name."""
         return f"Pile[{self._item_type.type_name}](len={len(self)}, name={self.name!r})"
+
+
+def _rebuild(
+    items: list[Any],
+    item_type: type[Element],
+    strict: bool,  # noqa: FBT001 - pickle passes arguments by position
+    name: str | None,
+    ident: UUID,
+) -> Pile[Any]:
+    """Rebuild a pickled (or copied) Pile: a new lock, the same items in the same order."""
+    return Pile(items, item_type=item_type, strict=strict, name=name, id=ident)
