@@ -55,6 +55,13 @@ class TestPathRules:
         with pytest.raises(PathDeniedError, match=fragment):
             read(path)
 
+    def test_lone_surrogate_is_denied_with_the_path_named(self, layout):
+        """A path that cannot be encoded for the OS is refused as a PathDeniedError, not a codec error."""
+        t = tools(layout)
+        for call in (lambda: t["read_file"]("a\ud800b"), lambda: t["write_file"]("q\ud800", "x")):
+            with pytest.raises(PathDeniedError, match="cannot be encoded"):
+                call()
+
     def test_sibling_prefix_absolute_path_is_denied(self, layout):
         """An absolute path into a sibling that shares the root's prefix is refused."""
         read = tools(layout)["read_file"]

@@ -63,6 +63,11 @@ class Sandbox:
         if "\x00" in path:
             msg = f"path {shown!r} contains a NUL byte"
             raise PathDeniedError(msg, path=shown)
+        try:  # as os.open will encode it: lone surrogates other than escaped bytes fail
+            path.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            msg = f"path {shown!r} cannot be encoded as a file name (a lone surrogate)"
+            raise PathDeniedError(msg, path=shown) from None
         if len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
             msg = f"path {shown!r} is longer than {MAX_PATH_BYTES} bytes"
             raise PathDeniedError(msg, path=shown)
