@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from agentic.actors import Actor, ActorError
 from agentic.branches._agent import AgentLoop
 from agentic.branches._chain import branch_chain, copy_event
-from agentic.branches._errors import BranchError, BranchStateError, BranchStoppedError
+from agentic.branches._errors import BranchError, BranchStoppedError
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
 from agentic.branches._protocol import (
@@ -36,8 +36,8 @@ from agentic.branches._protocol import (
 )
 from agentic.branches._provider_manager import ProviderManager
 from agentic.branches._runs import turn_messages
+from agentic.branches._state import STATE_FORMAT, BranchStateHandlers
 from agentic.branches._tool_manager import BranchResolver, ToolManager
-from agentic.errors import AgenticError
 from agentic.execution import Call, Executor, Policy
 from agentic.primitives import Event, Pile
 from agentic.providers import Provider
@@ -45,12 +45,8 @@ from agentic.tools import Tool, ToolError
 
 if TYPE_CHECKING:
     from agentic.branches._journal import JournalWriter
-    from agentic.store import Snapshot
 
 __all__ = ["STATE_FORMAT", "Branch", "Fork", "RegisterTool", "SnapshotJournal"]
-
-STATE_FORMAT = 1
-"""The version of the exported state document."""
 
 _STOP_GRACE = 5.0
 _TURNS = (Chat, RunPlan, ChatModel)
@@ -81,7 +77,7 @@ class _Done(NamedTuple):
     outcome: Any
 
 
-class Branch(AgentLoop, Actor):
+class Branch(AgentLoop, BranchStateHandlers, Actor):
     """An actor holding a conversation, its tools and providers, and the log of what it did.
 
     It owns its Managers directly: [`messages`][agentic.branches.MessageManager],
@@ -275,11 +271,7 @@ class Branch(AgentLoop, Actor):
             case Export(upto=upto):
                 return self._export(upto)
             case Import(state=state):
-                if self._waiting or self._turn is not None or self._queue:
-                    name = self.context.name
-                    msg = f"branch {name!r} is {self.status}; import its state when idle"
-                    raise BranchStateError(msg, branch=name, state=self.status)
-                self._import(state)
+                self._import_when_idle(state)
                 return None
             case RegisterTool(tool=tool, replace=replace):
                 return self.tools.register(tool, replace=replace).name
@@ -393,67 +385,7 @@ class Branch(AgentLoop, Actor):
                 self._reply(getattr(request, "ticket", None), error=exc)
         self._refresh()
 
-    # -- state ----------------------------------------------------------------------
-
-    def _export(self, upto: int | None = None) -> dict[str, Any]:
-        return {
-            "format": STATE_FORMAT,
-            "messages": self.messages.fork(upto).to_dict(),
-            "logs": self.logs.to_dict(),
-            "steps": [step.to_dict() for step in self.steps or ()],
-        }
-
-    def _import(self, state: Any) -> None:
-        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-            found = state.get("format") if isinstance(state, dict) else type(state).__name__
-            msg = f"not a branch state document (format {found!r}, expected {STATE_FORMAT})"
-            raise BranchError(msg)
-        try:  # build everything before replacing anything
-            messages = MessageManager.from_dict(state["messages"])
-            logs = LogManager.parse(state["logs"])
-            steps = [PlanStep.from_dict(item) for item in state.get("steps", [])]
-        except (KeyError, TypeError, AgenticError, ValidationError) as exc:
-            msg = f"branch state document is missing or mangles {exc}"
-            raise BranchError(msg) from exc
-        self.messages = messages
-        self.logs.replace(logs)
-        if self.steps is not None or steps:
-            self.plan_steps().clear()
-            self.plan_steps().include(steps)
-
-    def _snapshot_journal(self) -> Snapshot | None:
-        if self._journal is None:
-            msg = f"branch {self.context.name!r} has no journal to snapshot"
-            raise BranchError(msg, branch=self.context.name)
-        return self._journal.snapshot(self)
-
-    def _info(self) -> BranchInfo:
-        # BranchInfo is frozen, so one answer can serve every asker until something it
-        # shows changes (the key is cheap to compute; building the model is not).
-        key = (
-            self.status,
-            len(self.messages),
-            len(self.logs.logs),
-            len(self._waiting),
-            len(self._queue),
-            len(self.tools.registry),
-        )
-        cached = self._info_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        info = BranchInfo(
-            name=self.context.name,
-            status=self.status,
-            messages=key[1],
-            logs=key[2],
-            in_flight=key[3],
-            tools=self.tools.names(),
-            providers=self.providers.names(),
-            default_provider=self.providers.default,
-            queued=key[4],
-        )
-        self._info_cache = (key, info)
-        return info
+    # -- fork -----------------------------------------------------------------------
 
     def _fork(self, name: str | None, upto: int | None) -> str:
         # A fork never copies a turn in progress: its messages are the newest ones.

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from agentic.branches._branch import STATE_FORMAT
 from agentic.branches._journal_state import (
     LOG_ADDED,
     LOGS_DROPPED,
@@ -23,6 +22,7 @@ from agentic.branches._journal_state import (
     BranchState,
     replay_branch,
 )
+from agentic.branches._state import STATE_FORMAT
 from agentic.primitives import Log, Pile
 from agentic.store import AppendResult, EventStore, NewRecord, Repository, Snapshot
 

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from agentic.branches._branch import STATE_FORMAT
 from agentic.branches._errors import BranchError
-from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
 from agentic.branches._messages import Message
 from agentic.branches._protocol import PlanStep
-from agentic.errors import AgenticError
+from agentic.branches._state import STATE_FORMAT, parse_state
 from agentic.primitives import Element, Log
 from agentic.store import EventStore, Repository
 
@@ -135,26 +131,6 @@ class BranchState:
             self.messages, self.logs, self.steps = None, [], []
             return
         self.messages, self.logs, self.steps = parse_state(state)
-
-
-def parse_state(state: Any) -> tuple[MessageManager, list[Log], list[PlanStep]]:
-    """Read an exported state document into its parts (as `Branch` imports it).
-
-    Raises:
-        BranchError: `state` is not a branch state document.
-    """
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        msg = f"not a branch state document (format {found!r}, expected {STATE_FORMAT})"
-        raise BranchError(msg)
-    try:
-        messages = MessageManager.from_dict(state["messages"])
-        logs = LogManager.parse(state["logs"])
-        steps = [PlanStep.from_dict(item) for item in state.get("steps", [])]
-    except (KeyError, TypeError, AgenticError, ValidationError) as exc:
-        msg = f"branch state document is missing or mangles {exc}"
-        raise BranchError(msg) from exc
-    return messages, logs, steps
 
 
 def _field(payload: dict[str, Any], key: str, kind: type[Any]) -> Any:
