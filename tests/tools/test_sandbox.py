@@ -135,6 +135,16 @@ class TestFileTools:
         with pytest.raises(FileNotFoundError):
             tools(layout)["write_file"]("nope/file.txt", "x")
 
+    def test_missing_paths_are_named_from_the_root(self, layout):
+        """A missing file or directory is reported with its path from the root, not a bare name."""
+        t = tools(layout)
+        with pytest.raises(FileNotFoundError, match="'docs/missing' does not exist"):
+            t["read_file"]("docs/missing/x.txt")
+        with pytest.raises(FileNotFoundError, match=r"'docs/absent\.txt' does not exist"):
+            t["read_file"]("docs/absent.txt")
+        with pytest.raises(FileNotFoundError, match="'docs/gone' does not exist"):
+            t["list_files"]("docs/gone")
+
     def test_reading_a_directory_fails(self, layout):
         """A directory is not a file."""
         with pytest.raises(IsADirectoryError):

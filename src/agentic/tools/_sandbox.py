@@ -101,9 +101,9 @@ class Sandbox:
             for index, part in enumerate(parts):
                 try:
                     child = os.open(part, _DIR_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
+                except FileNotFoundError as exc:
                     if not create:
-                        raise
+                        raise self._denied(fd, parts, index, exc) from None
                     with contextlib.suppress(FileExistsError):
                         os.mkdir(part, 0o755, dir_fd=fd)
                     child = self._open_dir(fd, parts, index)
@@ -170,6 +170,9 @@ class Sandbox:
         if exc.errno == errno.ENOTDIR:
             msg = f"path {where!r} is not a directory"
             return NotADirectoryError(errno.ENOTDIR, msg)
+        if exc.errno == errno.ENOENT:
+            msg = f"path {where!r} does not exist"
+            return FileNotFoundError(errno.ENOENT, msg)
         return exc
 
 
