@@ -18,7 +18,7 @@ from agentic.kernel import (
     standard_tools,
 )
 from agentic.primitives import EventStatus
-from agentic.providers import OfflineProvider
+from agentic.providers import OfflineProvider, ProviderBadRequestError
 from agentic.store import SQLiteEventStore
 
 
@@ -320,6 +320,34 @@ depends_on = ["b"]
             ("system", "Be brief."),
             ("user", "last"),
         ]
+
+    def test_a_failed_chat_fails_its_step_and_skips_dependents(self, system):
+        """A chat whose provider fails ends its step failed with the reason; dependents skip."""
+
+        class Broken(OfflineProvider):
+            def respond(self, messages, tools=None, params=None):
+                raise ProviderBadRequestError("model says no")
+
+        text = """
+name = "broken"
+[[steps]]
+id = "ask"
+branch = "helper"
+message = "hi"
+[[steps]]
+id = "use"
+tool = "echo"
+args = { text = "${steps.ask.result}" }
+depends_on = ["ask"]
+"""
+        runner = WorkflowRunner(system, tools=standard_tools(), providers=[Broken()])
+        report = runner.run(wf(text), timeout=30)
+        ask, use = report.steps
+        assert ask.status is EventStatus.FAILED
+        assert "provider call" in (ask.error or "")
+        assert "model says no" in (ask.error or "")
+        assert use.status is EventStatus.SKIPPED
+        assert system.names() == []
 
     def test_runner_leaves_no_branch_behind(self, system):
         """Branches spawned for a run are stopped when it ends."""
