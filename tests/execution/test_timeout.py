@@ -9,6 +9,7 @@ import pytest
 from tests.execution.helpers import Probe, call, no_sleep, run
 
 from agentic.execution import (
+    Call,
     Executor,
     FunctionTarget,
     RetryProcessor,
@@ -144,3 +145,32 @@ class TestTimeout:
             TimeoutProcessor(0)
         with pytest.raises(ValueError, match="positive"):
             TimeoutProcessor(1, overrides={"x": -1})
+
+
+class TestSharedAcrossLoops:
+    def test_one_processor_serves_loops_on_two_threads_at_once(self):
+        """A TimeoutProcessor shared by executors on two loops keeps every deadline of both."""
+        timeout = TimeoutProcessor(0.2)
+        started = threading.Barrier(2)
+        outcomes: dict[str, EventStatus] = {}
+
+        async def hang(_arguments):
+            await asyncio.sleep(3)  # unfixed, one loop's deadline was lost and this ran out
+            return "late"
+
+        def worker(name: str) -> None:
+            async def main() -> EventStatus:
+                executor = Executor(TargetMap([FunctionTarget("hang", hang)]), [timeout])
+                task = executor.start_soon(Call(target="hang", arguments={}))
+                await asyncio.to_thread(started.wait)  # both loops have armed a deadline
+                return (await task).status
+
+            outcomes[name] = asyncio.run(main())
+
+        threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes == {"a": EventStatus.FAILED, "b": EventStatus.FAILED}
+        assert timeout.timed_out == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from collections.abc import Mapping
 
@@ -28,36 +29,34 @@ class _Deadline:
 
 
 class _Watchdog:
-    """Deadlines of one duration, in a FIFO, served by a single timer.
+    """Deadlines of one duration on one loop, in a FIFO, served by a single timer.
 
     With one duration per watchdog, deadlines fall due in the order they were set,
     so a deque replaces a heap and one `call_at` at a time serves every run: far
-    cheaper than a timer handle per run (`asyncio.timeout`).
+    cheaper than a timer handle per run (`asyncio.timeout`). A watchdog belongs to
+    one loop; it holds no reference to it (its processor keeps watchdogs per loop
+    weakly), and the loop's pending timer refers to the watchdog, not the reverse.
     """
 
-    __slots__ = ("_loop", "_queue", "_timer", "seconds")
+    __slots__ = ("_armed", "_queue", "seconds")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._queue: deque[_Deadline] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._armed = False
 
     def arm(self, task: asyncio.Task[object]) -> _Deadline:
         loop = task.get_loop()
-        if loop is not self._loop:  # first use, or a new loop: start afresh
-            self._loop, self._queue, self._timer = loop, deque(), None
         deadline = _Deadline(task, loop.time() + self.seconds)
         self._queue.append(deadline)
-        if self._timer is None:
-            self._timer = loop.call_at(deadline.due, self._fire)
+        if not self._armed:
+            self._armed = True
+            loop.call_at(deadline.due, self._fire)
         return deadline
 
     def _fire(self) -> None:
-        self._timer = None
-        loop, queue = self._loop, self._queue
-        if loop is None:  # pragma: no cover - armed before it fires
-            return
+        self._armed = False
+        loop, queue = asyncio.get_running_loop(), self._queue
         now = loop.time()
         while queue and (not queue[0].active or queue[0].due <= now):
             deadline = queue.popleft()
@@ -66,7 +65,8 @@ class _Watchdog:
                 deadline.expired = True
                 deadline.task.cancel()
         if queue:
-            self._timer = loop.call_at(queue[0].due, self._fire)
+            self._armed = True
+            loop.call_at(queue[0].due, self._fire)
 
     def disarm(self, deadline: _Deadline) -> None:
         deadline.active = False
@@ -113,20 +113,38 @@ class TimeoutProcessor:
         """Whether the timeout error is marked retryable."""
         self.timed_out = 0
         """How many invocations this processor has cancelled."""
-        self._watchdogs: dict[float, _Watchdog] = {}
+        # Per loop (weakly: a finished loop takes its watchdogs with it), then per
+        # duration. Two loops on two threads never share a watchdog or its queue.
+        self._watchdogs: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[float, _Watchdog]
+        ] = weakref.WeakKeyDictionary()
+        # The last loop's table, read and replaced as one tuple (thread-safe).
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], dict[float, _Watchdog]] | None = (
+            None
+        )
 
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
         """Run the rest of the chain under a deadline."""
         seconds = self.seconds
         if self.overrides and isinstance(event, Call):
             seconds = self.overrides.get(event.target, seconds)
-        watchdog = self._watchdogs.get(seconds)
-        if watchdog is None:
-            watchdog = self._watchdogs[seconds] = _Watchdog(seconds)
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - a coroutine always runs in a task here
             msg = "TimeoutProcessor must run inside an asyncio task"
             raise RuntimeError(msg)
+        loop = task.get_loop()
+        last = self._last
+        if last is not None and last[0]() is loop:
+            watchdogs = last[1]
+        else:
+            table = self._watchdogs.get(loop)
+            if table is None:
+                table = self._watchdogs.setdefault(loop, {})
+            watchdogs = table
+            self._last = (weakref.ref(loop), table)
+        watchdog = watchdogs.get(seconds)
+        if watchdog is None:
+            watchdog = watchdogs[seconds] = _Watchdog(seconds)
         deadline = watchdog.arm(task)
         try:
             return await call_next(event)
