@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from tests.execution.helpers import Probe, call, run
 
-from agentic.execution import ConcurrencyProcessor, Executor
+from agentic.execution import Call, ConcurrencyProcessor, Executor, FunctionTarget, TargetMap
 from agentic.primitives import EventStatus
 
 
@@ -78,3 +79,42 @@ class TestConcurrency:
         """A limit of 0 is refused."""
         with pytest.raises(ValueError, match="at least 1"):
             ConcurrencyProcessor(0)
+
+
+class TestSharedAcrossLoops:
+    def test_a_slot_freed_on_one_loop_wakes_a_waiter_on_another(self):
+        """Executors on four loops share one limit of 1: all finish, never two at once."""
+        gate = ConcurrencyProcessor(1)
+        lock = threading.Lock()
+        in_flight = [0, 0]  # now, most ever
+        outcomes: dict[int, object] = {}
+
+        async def work(_arguments):
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
+            await asyncio.sleep(0.05)
+            with lock:
+                in_flight[0] -= 1
+            return "ok"
+
+        def worker(index: int) -> None:
+            async def main() -> object:
+                executor = Executor(TargetMap([FunctionTarget("work", work)]), [gate])
+                calls = [Call(target="work", arguments={}) for _ in range(3)]
+                # Unfixed, a waiter woken from another thread slept until this timeout.
+                done = await asyncio.wait_for(asyncio.gather(*map(executor.submit, calls)), 10)
+                return [event.status for event in done]
+
+            try:
+                outcomes[index] = asyncio.run(main())
+            except BaseException as exc:  # reported by the assertion below
+                outcomes[index] = exc
+
+        threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes == {index: [EventStatus.COMPLETED] * 3 for index in range(4)}
+        assert in_flight == [0, 1]

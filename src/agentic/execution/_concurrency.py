@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 
 from agentic.execution._keys import by_target
@@ -18,21 +19,26 @@ class _Slots:
     `asyncio.Semaphore.locked()` scans every waiter (Python 3.11), which makes a
     thousand waiting Events quadratic; this hands a released slot straight to the
     oldest live waiter in O(1), and binds to no loop (each waiter's future belongs
-    to the loop it waits on).
+    to the loop it waits on). Executors on several loops (threads) may share it: a
+    slot freed on one loop reaches a waiter on another through that waiter's own
+    loop (`call_soon_threadsafe`), and a lock guards the counts.
     """
 
-    __slots__ = ("free", "waiters")
+    __slots__ = ("free", "lock", "waiters")
 
     def __init__(self, limit: int) -> None:
         self.free = limit
         self.waiters: deque[asyncio.Future[None]] = deque()
+        self.lock = threading.Lock()
 
     async def acquire(self) -> None:
-        if self.free > 0 and not self.waiters:
-            self.free -= 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiters.append(waiter)
+        loop = asyncio.get_running_loop()
+        with self.lock:
+            if self.free > 0 and not self.waiters:
+                self.free -= 1
+                return
+            waiter: asyncio.Future[None] = loop.create_future()
+            self.waiters.append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
@@ -41,13 +47,33 @@ class _Slots:
             raise
 
     def release(self) -> None:
-        waiters = self.waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the slot moves to the waiter; `free` is unchanged
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        with self.lock:
+            waiters = self.waiters
+            while waiters:
+                waiter = waiters.popleft()
+                if waiter.done():
+                    continue
+                loop = waiter.get_loop()
+                if loop is here:
+                    waiter.set_result(None)  # the slot moves to the waiter; `free` is unchanged
+                    return
+                try:
+                    loop.call_soon_threadsafe(self._hand_over, waiter)
+                except RuntimeError:  # that loop is closed: its waiter is gone
+                    continue
                 return
-        self.free += 1
+            self.free += 1
+
+    def _hand_over(self, waiter: asyncio.Future[None]) -> None:
+        """Give the slot to `waiter` on its own loop, or on if it was cancelled meanwhile."""
+        if waiter.done():
+            self.release()
+        else:
+            waiter.set_result(None)
 
 
 class ConcurrencyProcessor:
@@ -88,8 +114,8 @@ class ConcurrencyProcessor:
         """Wait for a slot, continue, release the slot."""
         key = self.key(event)
         slots = self._slots.get(key)
-        if slots is None:
-            slots = self._slots[key] = _Slots(self.limit)
+        if slots is None:  # setdefault: two threads creating it at once get the same one
+            slots = self._slots.setdefault(key, _Slots(self.limit))
         await slots.acquire()
         try:
             return await call_next(event)
