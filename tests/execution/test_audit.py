@@ -252,6 +252,17 @@ class TestBoundedValues:
         assert "arguments" not in record
         assert record["execution"]["response"] == summarize("r" * 5000)
 
+    def test_integers_beyond_64_bits_are_stored_exactly(self):
+        """An integer too large for 64 bits is kept exact in the Log and the line, not made a float."""
+        audit = AuditProcessor(max_value_bytes=100, line_value_bytes=100)
+        big = [-(2**63) - 1, 2**70]
+        with structlog.testing.capture_logs() as lines:
+            record = recorded(audit, finished({"path": big, "nested": {"x": big}}))
+        assert record["arguments"]["path"] == big
+        assert all(type(n) is int for n in record["arguments"]["path"])
+        assert record["arguments"]["nested"] == {"x": big}
+        assert lines[0]["arguments"]["path"] == big
+
     def test_negative_limits_are_refused(self):
         """A negative size limit is a configuration error naming the limits."""
         with pytest.raises(ValueError, match="max_value_bytes=-1"):

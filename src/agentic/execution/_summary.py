@@ -140,4 +140,10 @@ def bound(value: Any, max_bytes: int | None) -> tuple[Any, int]:
         return _summary(value, canonical), size
     if type(value) is str:
         return value, size
-    return orjson.loads(_dumps(value, _PLAIN)), size  # keys in their own order
+    try:
+        plain = orjson.dumps(value, option=_PLAIN, default=_default)
+    except (TypeError, PydanticSerializationError):
+        # Integers beyond 64 bits: orjson would read them back as floats, so the
+        # standard library makes the copy (exact, as the digest above is).
+        return json.loads(_dumps(value, _PLAIN)), size
+    return orjson.loads(plain), size  # keys in their own order
