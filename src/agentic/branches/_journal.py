@@ -3,8 +3,12 @@
 A journaled Branch appends, from its actor thread and in order, one record per change
 its handlers made: a message added, a plan step recorded, the Log of an Event that
 finished (with its terminal status), Logs dropped by `max_logs`, a state imported.
-The records of one handler go in one atomic append. Replaying the stream (from the
-latest snapshot, then the tail) rebuilds the Branch's exported state exactly.
+The records of one handler go in one atomic append, except that a handler which
+answers a request first appends what that answer covers (so an answered change is a
+recorded one), then the rest. A message added during a turn is answered when it is
+queued and recorded only when it joins the conversation (when the turns before it
+end, or the Branch stops). Replaying the stream (from the latest snapshot, then the
+tail) rebuilds the Branch's exported state exactly.
 """
 
 from __future__ import annotations

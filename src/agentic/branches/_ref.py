@@ -100,7 +100,8 @@ class BranchRef:
         """Append a message (a string becomes a UserMessage) to the conversation.
 
         During a turn the message joins the conversation when the turns before it end
-        (or when the Branch stops).
+        (or when the Branch stops); it is answered at once, so a journal records it
+        only when it joins.
         """
         result: Message = self._ask(AddMessage(message=_as_message(message)))
         return result

@@ -43,7 +43,8 @@ class ChatStep(_StepBase):
 
     kind: Literal["chat"] = "chat"
     branch: Annotated[str, Field(pattern=_ID_PATTERN)] = "main"
-    """The branch that answers (created for the run if it does not exist)."""
+    """The branch that answers: a Branch the run creates (one per name, `<branch>-<run id>`)
+    and stops when it ends; steps naming the same branch share its conversation."""
     message: Annotated[str, Field(min_length=1, max_length=100_000)]
     """The user message; may cite earlier results as `${steps.<id>.result}`."""
     system: str | None = None
