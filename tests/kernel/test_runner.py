@@ -349,6 +349,18 @@ depends_on = ["ask"]
         assert use.status is EventStatus.SKIPPED
         assert system.names() == []
 
+    @pytest.mark.parametrize("timeout", [300.0, None])
+    def test_a_chat_step_is_bounded_by_the_runner_timeout_only(self, system, timeout):
+        """A chat step's Branch handle never gives up before the runner's own step timeout."""
+        workflow = wf('name = "c"\n[[steps]]\nid = "x"\nbranch = "b1"\nmessage = "hi"\n')
+        runner = WorkflowRunner(system, timeout=timeout)
+        chats: dict[str, Any] = {}
+        runner._branches(workflow, "r1", chats)
+        try:
+            assert chats["b1"].branch.timeout >= 24 * 3600
+        finally:
+            chats["b1"].branch.stop()
+
     def test_runner_leaves_no_branch_behind(self, system):
         """Branches spawned for a run are stopped when it ends."""
         text = 'name = "c"\n[[steps]]\nid = "x"\nbranch = "b1"\nmessage = "hi"\n'

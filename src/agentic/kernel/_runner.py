@@ -36,6 +36,10 @@ __all__ = ["BRANCH_PREFIX", "RunReport", "StepReport", "StepUpdate", "WorkflowRu
 BRANCH_PREFIX = "branch:"
 """Chat steps are Calls to `branch:<name>`."""
 
+# A chat step's wait on its Branch: the runner's step timeout (its TimeoutProcessor)
+# is the one bound, so the handle's own bound only has to be longer than any run.
+_CHAT_CALL_BOUND = 7 * 24 * 3600.0
+
 _CITE = re.compile(r"\$\{steps\.([A-Za-z_][A-Za-z0-9_.-]*)\.result\}")
 
 
@@ -374,6 +378,7 @@ class WorkflowRunner:
                     tools=list(self.tools),
                     providers=self.providers,
                     policy=self.policy,
+                    call_timeout=_CHAT_CALL_BOUND,
                 )
                 chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
 
