@@ -1,5 +1,6 @@
 """The generic mechanism: any Aggregate, loaded and kept in step by a Repository."""
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -134,6 +135,22 @@ class TestRepository:
         again = Repository(store).load(Notebook("nb"))
         assert again.aggregate.log == ["x"]
         assert first.positions == (1,)
+
+    def test_a_failed_automatic_snapshot_does_not_fail_the_committed_change(self, store):
+        """If the automatic snapshot cannot be saved, the committed change still returns."""
+        other = sqlite3.connect(store.path)
+        other.execute(
+            "CREATE TRIGGER refuse_snapshots BEFORE INSERT ON snapshots "
+            "BEGIN SELECT RAISE(FAIL, 'snapshots refused'); END"
+        )
+        other.commit()
+        other.close()
+        live = Repository(store, snapshot_every=1).load(Notebook("nb"))
+        result = live.record("note", {"text": "x"})  # committed: must not raise
+        assert (result.positions, live.version) == ((1,), 1)
+        assert live.record("note", {"text": "y"}).positions == (2,)
+        assert Repository(store).load(Notebook("nb")).aggregate.log == ["x", "y"]
+        assert store.load_snapshot("nb") is None
 
     def test_bad_snapshot_policy(self, store):
         """snapshot_every must be positive."""

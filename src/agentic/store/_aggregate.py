@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from agentic.store._errors import CorruptRecordError
+from agentic.store._errors import CorruptRecordError, StoreError
 from agentic.store._protocol import EventStore
 from agentic.store._record import AppendResult, NewRecord, Snapshot
 
 __all__ = ["Aggregate", "Persisted", "Repository"]
+
+_log = logging.getLogger("agentic.store")
+_log.addHandler(logging.NullHandler())
 
 
 @runtime_checkable
@@ -212,8 +216,22 @@ class Persisted(Generic[A]):
                 self._since_snapshot += len(result.sequences)
                 every = self.repository.snapshot_every
                 if every is not None and self._since_snapshot >= every:
-                    self.snapshot()
+                    self._auto_snapshot()
             return result
+
+    def _auto_snapshot(self) -> None:
+        # The change is committed by now: a snapshot that cannot be saved only costs a
+        # longer replay later, so it is logged, never raised as if the change had failed
+        # (a caller would then retry a change that is already in the log).
+        try:
+            self.snapshot()
+        except StoreError:
+            _log.warning(
+                "automatic snapshot of stream %r at version %d failed; the change is committed",
+                self.stream_id,
+                self.version,
+                exc_info=True,
+            )
 
     def snapshot(self) -> Snapshot | None:
         """Save the aggregate's state as of its version (None if the stream is empty)."""
