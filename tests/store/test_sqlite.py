@@ -1,5 +1,7 @@
 """SQLiteEventStore: appends, optimistic concurrency, idempotency, reads."""
 
+import sqlite3
+
 import pytest
 
 from agentic.errors import AgenticError, SerializationError
@@ -12,6 +14,7 @@ from agentic.store import (
     Record,
     SQLiteEventStore,
     StoreClosedError,
+    StoreError,
 )
 
 
@@ -207,6 +210,21 @@ class TestSnapshots:
         """A snapshot at a sequence the stream does not have is refused."""
         with pytest.raises(AgenticError, match="no such record"):
             store.save_snapshot("a", 1, {}, type="demo")
+
+    def test_a_failed_snapshot_write_reports_its_own_cause(self, store):
+        """When SQLite has already rolled the snapshot write back, the error still says why."""
+        store.append("a", [rec(1)])
+        other = sqlite3.connect(store.path)
+        other.execute(
+            "CREATE TRIGGER refuse_snapshots BEFORE INSERT ON snapshots "
+            "BEGIN SELECT RAISE(ROLLBACK, 'snapshots refused'); END"
+        )
+        other.commit()
+        other.close()
+        with pytest.raises(StoreError, match="snapshots refused"):
+            store.save_snapshot("a", 1, {}, type="demo")
+        store.append("a", [rec(2)])  # the store is still usable afterwards
+        assert store.stream_sequence("a") == 2
 
 
 class TestLifecycle:

@@ -68,7 +68,10 @@ class ReaderPool:
                 conn.execute(sql, params)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (RAISE(ROLLBACK), a full disk): a
+                # second ROLLBACK would fail and hide the error that matters.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
         finally:
             self._give_back(conn)

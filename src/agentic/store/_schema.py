@@ -132,7 +132,8 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
             _check_version(conn, path)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a second ROLLBACK would fail and hide the error
+            conn.execute("ROLLBACK")
         raise
 
 
