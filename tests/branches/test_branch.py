@@ -331,6 +331,35 @@ class TestStop:
         assert len(errors) == 3
         assert all(isinstance(e, BranchStoppedError) for e in errors), errors
 
+    def test_a_queued_message_that_fails_to_join_does_not_hold_up_stop(self, system):
+        """A message queued behind a turn that its Manager refuses at stop: callers still hear."""
+        gate = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for the gate."""
+            await gate.wait()
+            return "open"
+
+        provider = OfflineProvider(rules=[ToolRule(pattern="go", tool="wait")])
+        ref = spawn_flaky(system, "f", tools=[wait], providers=[provider])
+        errors: list[BaseException] = []
+
+        def chat() -> None:
+            try:
+                ref.chat("go")
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=chat)
+        thread.start()
+        wait_until(lambda: ref.info().in_flight == 1)
+        ref.add_message("boom")
+        ref.stop()
+        thread.join(10)
+        assert len(errors) == 1
+        assert isinstance(errors[0], BranchStoppedError), errors
+        assert "stopped before request" in str(errors[0])  # told by on_stop, not a timeout
+
 
 class TestBounds:
     def test_max_logs_keeps_the_newest(self, system):

@@ -215,13 +215,14 @@ class Branch(AgentLoop, BranchStateHandlers, Actor):
         self._waiting.clear()
         self._turn = None
         queued, self._queue = self._queue, []
-        for request in queued:  # already answered: it joins the conversation as promised
-            if isinstance(request, AddMessage):
-                self.messages.add(request.message)
         name = self.context.name
         for ticket in list(self._open):
             msg = f"branch {name!r} stopped before request {ticket} finished"
             self._reply(ticket, error=BranchStoppedError(msg, branch=name))
+        # After the replies: a Manager refusing one of these must not leave callers waiting.
+        for request in queued:  # already answered: it joins the conversation as promised
+            if isinstance(request, AddMessage):
+                self.messages.add(request.message)
         if self._journal is not None:  # e.g. the Logs of the Events just cancelled
             with contextlib.suppress(Exception):  # the store may be closed at shutdown
                 self._journal.sync(self)
