@@ -211,3 +211,32 @@ def test_canary_key_never_leaks(api, closed_port_url, tmp_path, logs):
     leaks = [t for t in texts if CANARY in t]
     assert leaks == []
     assert "***" in " ".join(str(e) for e in errors)  # the echoed key was redacted
+
+
+def test_credentials_in_the_base_url_never_leak(api, closed_port_url, logs):
+    """A password in the base URL authenticates the requests but shows in no message, repr or log."""
+    password = "hunter2-canary"
+    ok = openai_scenarios(api)[0][1]
+    errors: list[BaseException] = []
+    reprs: list[str] = []
+
+    async def main():
+        for url in (api.url, closed_port_url):
+            provider = OpenAICompatibleProvider(
+                model="m", api_key=None, base_url=url.replace("://", f"://bob:{password}@") + "/v1"
+            )
+            reprs.extend([repr(provider), provider.base_url])
+            async with provider:
+                ok()
+                try:
+                    reprs.append(repr(await provider.complete([ChatMessage.user("hi")])))
+                except AgenticError as exc:
+                    errors.append(exc)
+
+    asyncio.run(main())
+    assert api.requests[0].headers["authorization"].startswith("Basic ")  # still authenticated
+    assert len(errors) == 1  # the closed port
+    caplog, captured = logs
+    texts = [*reprs, *(str(e) for e in errors), caplog.text, repr(captured)]
+    assert "HTTP Request: POST" in caplog.text
+    assert [t for t in texts if password in t] == []

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -151,6 +152,16 @@ def error_for_status(
     return ProviderBadRequestError(message, **kwargs)
 
 
+def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, str]:
+    """Take `user:password@` out of `url`: httpx would log it with every request URL."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, ""
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return bare, httpx.BasicAuth(user, password), password
+
+
 class HTTPProvider:
     """The shared base of the HTTP providers: one `httpx.AsyncClient` per event loop.
 
@@ -175,8 +186,9 @@ class HTTPProvider:
         capabilities: Capabilities | None = None,
     ) -> None:
         self._name = name
+        base_url, self._auth, self._url_password = _split_credentials(base_url)
         self.base_url = base_url.rstrip("/")
-        """The API's base URL."""
+        """The API's base URL (without any `user:password@`, which becomes Basic auth)."""
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
         self.model = model
         """The model used unless `CompletionParams.model` names another."""
@@ -231,13 +243,19 @@ class HTTPProvider:
 
     def _redact(self, text: str) -> str:
         secret = self._secret()
-        return text.replace(secret, "***") if secret else text
+        if secret:
+            text = text.replace(secret, "***")
+        # The URL's password no longer appears in any URL; this catches a server echoing
+        # it (a password of a few characters would mangle every message instead).
+        if len(self._url_password) >= 4:  # noqa: PLR2004
+            text = text.replace(self._url_password, "***")
+        return text
 
     def _get_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop or self._client.is_closed:
             # A client's connections belong to one event loop; a new loop gets a new one.
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            self._client = httpx.AsyncClient(timeout=self._timeout, auth=self._auth)
             self._client_loop = loop
         return self._client
 
