@@ -283,6 +283,51 @@ class TestRestart:
         assert (info.status, info.in_flight, info.queued, info.messages) == ("ready", 0, 0, 6)
         assert ref.chat("again").content == "again"
 
+    def test_a_failure_as_a_turn_ends_does_not_strand_the_turns_behind_it(self, system):
+        """The audit failing once as a turn ends: the Branch restarts and runs the queued turn."""
+        gate = asyncio.Event()
+
+        async def wait() -> str:
+            """Wait for the gate."""
+            await gate.wait()
+            return "open"
+
+        armed = threading.Event()
+
+        class FlushFailsOnce(Branch):
+            def __init__(self, **options: Any) -> None:
+                super().__init__(**options)
+                flush = self.logs.audit.flush
+
+                def flaky() -> int:
+                    if armed.is_set():
+                        armed.clear()
+                        raise BoomError("the audit failed")
+                    return flush()
+
+                self.logs.audit.flush = flaky  # type: ignore[method-assign]
+
+        provider = OfflineProvider(rules=[ToolRule(pattern="go", tool="wait")])
+        actor: ActorRef[Branch] = system.spawn(
+            lambda: FlushFailsOnce(tools=[wait], providers=[provider]), name="f"
+        )
+        ref = BranchRef(actor, timeout=10.0)
+        results: list[Any] = []
+        first = threading.Thread(target=lambda: results.append(ref.chat("go")))
+        first.start()
+        wait_until(lambda: ref.info().in_flight == 1)
+        second = threading.Thread(target=lambda: results.append(ref.chat("then this")))
+        second.start()
+        wait_until(lambda: ref.info().queued == 1)
+        armed.set()  # the next flush is the one as the first turn ends
+        system.loop.call_soon_threadsafe(gate.set)
+        first.join(10)
+        second.join(10)
+        assert not armed.is_set()
+        assert sorted(r.content for r in results) == ["then this", "wait: open"]
+        assert ref.ref.health().restarts == 1
+        assert ref.info().status is BranchStatus.READY
+
     def test_crash_loop_stops_the_branch(self, system):
         """More failures than the policy allows stop the Branch; later calls say it is stopped."""
         policy = SupervisionPolicy(max_restarts=2, within=60.0)

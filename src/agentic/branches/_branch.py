@@ -372,11 +372,16 @@ class Branch(AgentLoop, BranchStateHandlers, Actor):
             self._turn = run
 
     def _turn_finished(self, ticket: UUID | None, result: Any, error: Exception | None) -> None:
-        self._reply(ticket, result, error)
-        # Build the turn's Logs now that its caller has the answer, so pending
-        # snapshots never pile up in a Branch whose Logs nobody reads.
-        self.logs.audit.flush()
         self._turn = None
+        try:
+            self._reply(ticket, result, error)
+            # Build the turn's Logs now that its caller has the answer, so pending
+            # snapshots never pile up in a Branch whose Logs nobody reads.
+            self.logs.audit.flush()
+        finally:  # even if that failed: the turns behind this one must still start
+            self._next_turns()
+
+    def _next_turns(self) -> None:
         while self._queue and self._turn is None:
             request = self._queue.pop(0)
             try:
