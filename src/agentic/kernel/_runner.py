@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-import orjson
 from pydantic import BaseModel, ConfigDict
 
 from agentic.actors import ActorSystem
-from agentic.branches import BranchRef, SystemMessage, spawn_branch
+from agentic.branches import spawn_branch
 from agentic.execution import (
-    ArgumentValidationError,
     Call,
     Executor,
     Policy,
-    Target,
-    TargetNotFoundError,
     default_chain,
 )
+from agentic.kernel._citations import citations, fill
 from agentic.kernel._errors import WorkflowError
+from agentic.kernel._run_targets import BRANCH_PREFIX, ChatTarget, RunResolver
 from agentic.kernel._workflow import ChatStep, ToolStep, Workflow
 from agentic.primitives import Event, EventStatus, Log, Pile, Progression
 from agentic.providers import Provider
@@ -33,14 +30,9 @@ from agentic.tools import Tool, ToolRegistry
 
 __all__ = ["BRANCH_PREFIX", "RunReport", "StepReport", "StepUpdate", "WorkflowRunner"]
 
-BRANCH_PREFIX = "branch:"
-"""Chat steps are Calls to `branch:<name>`."""
-
 # A chat step's wait on its Branch: the runner's step timeout (its TimeoutProcessor)
 # is the one bound, so the handle's own bound only has to be longer than any run.
 _CHAT_CALL_BOUND = 7 * 24 * 3600.0
-
-_CITE = re.compile(r"\$\{steps\.([A-Za-z_][A-Za-z0-9_.-]*)\.result\}")
 
 
 class StepReport(BaseModel):
@@ -107,60 +99,6 @@ class StepUpdate(BaseModel):
     """How many steps there are."""
 
 
-class _ChatTarget:
-    """A Target that sends a message to a Branch and returns its answer."""
-
-    def __init__(self, name: str, branch: BranchRef, max_steps: int) -> None:
-        self.name = BRANCH_PREFIX + name
-        self.branch = branch
-        self._max_steps = max_steps
-        self._system: str | None = None  # the system prompt this run set last
-        # A step's system prompt and its message reach the Branch together.
-        self._lock = asyncio.Lock()
-
-    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        message = arguments.get("message")
-        if not isinstance(message, str) or not message:
-            msg = f"{self.name}: 'message' must be a non-empty string"
-            raise ArgumentValidationError(msg, target=self.name)
-        system = arguments.get("system")
-        if system is None:
-            return {"message": message}
-        if not isinstance(system, str):
-            msg = f"{self.name}: 'system' must be a string"
-            raise ArgumentValidationError(msg, target=self.name)
-        return {"message": message, "system": system}
-
-    async def invoke(self, arguments: dict[str, Any]) -> Any:
-        async with self._lock:
-            system = arguments.get("system")
-            if system and system != self._system:
-                await self.branch.aadd_message(SystemMessage(content=system))
-                self._system = system
-            result = await self.branch.achat(arguments["message"], max_steps=self._max_steps)
-        return {
-            "reply": result.content,
-            "steps": result.steps,
-            "tool_calls": result.tool_calls,
-            "stopped": result.stopped,
-        }
-
-
-class _Resolver:
-    def __init__(self, tools: ToolRegistry, chats: Mapping[str, _ChatTarget]) -> None:
-        self._tools = tools
-        self._chats = chats
-
-    def resolve(self, name: str) -> Target:
-        if name.startswith(BRANCH_PREFIX):
-            found = self._chats.get(name.removeprefix(BRANCH_PREFIX))
-            if found is None:
-                msg = f"no branch {name.removeprefix(BRANCH_PREFIX)!r} in this run"
-                raise TargetNotFoundError(msg, name=name)
-            return found
-        return self._tools.resolve(name)
-
-
 class WorkflowRunner:
     """Runs workflows: every step is a Call through one Executor's processor chain.
 
@@ -225,7 +163,7 @@ class WorkflowRunner:
                 known = ", ".join(self.tools.names()) or "none"
                 msg = f"step {step.id!r} calls unknown tool {step.tool!r} (known: {known})"
                 raise WorkflowError(msg, step=step.id)
-            for cited in _citations(step):
+            for cited in citations(step):
                 if cited not in step.depends_on:
                     msg = (
                         f"step {step.id!r} cites the result of {cited!r} but does not depend on it"
@@ -281,9 +219,9 @@ class WorkflowRunner:
             step.id: self._event(step, workflow, run, key)
             for step, key in zip(workflow.steps, order, strict=True)
         }
-        branches: dict[str, _ChatTarget] = {}
+        branches: dict[str, ChatTarget] = {}
         chain = default_chain(timeout=self.timeout, policy=self.policy, logs=self.logs, attempts=2)
-        executor = Executor(_Resolver(self.tools, branches), chain, name=f"run {run}")
+        executor = Executor(RunResolver(self.tools, branches), chain, name=f"run {run}")
         started_at, clock = datetime.now(UTC), time.perf_counter()
         finished: dict[str, asyncio.Event] = {step.id: asyncio.Event() for step in workflow.steps}
         results: dict[str, Event] = {}
@@ -301,7 +239,7 @@ class WorkflowRunner:
                     f"dependency {failed[0]!r} did not complete ({results[failed[0]].status})"
                 )
             else:
-                _fill(event, results)
+                fill(event, results)
                 async with slots:
                     self._notify(step.id, "started", EventStatus.PROCESSING, done, total)
                     await executor.submit(event)
@@ -368,7 +306,7 @@ class WorkflowRunner:
             metadata=meta,
         )
 
-    def _branches(self, workflow: Workflow, run: str, chats: dict[str, _ChatTarget]) -> None:
+    def _branches(self, workflow: Workflow, run: str, chats: dict[str, ChatTarget]) -> None:
         # Fills `chats` as it goes, so a failure part-way still stops those spawned.
         for step in workflow.steps:
             if isinstance(step, ChatStep) and step.branch not in chats:
@@ -380,7 +318,7 @@ class WorkflowRunner:
                     policy=self.policy,
                     call_timeout=_CHAT_CALL_BOUND,
                 )
-                chats[step.branch] = _ChatTarget(step.branch, ref, max_steps=8)
+                chats[step.branch] = ChatTarget(step.branch, ref, max_steps=8)
 
     def _notify(
         self,
@@ -398,46 +336,6 @@ class WorkflowRunner:
     def _record(self, run: str, kind: str, payload: dict[str, Any]) -> None:
         if self.store is not None:
             self.store.append(f"run-{run}", [NewRecord(kind, payload, correlation_id=run)])
-
-
-def _citations(step: ToolStep | ChatStep) -> list[str]:
-    texts = [step.message] if isinstance(step, ChatStep) else _strings(step.args)
-    return [m.group(1) for text in texts for m in _CITE.finditer(text)]
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
-def _text(event: Event) -> str:
-    value = event.execution.response
-    if isinstance(value, str):
-        return value
-    if isinstance(event, Call) and event.kind == "chat" and isinstance(value, dict):
-        return str(value["reply"])  # a chat step's result cites as its reply
-    return orjson.dumps(value).decode()
-
-
-def _substitute(value: Any, results: Mapping[str, Event]) -> Any:
-    # One pass over the original text: a cited result is never searched for citations.
-    if isinstance(value, str):
-        return _CITE.sub(lambda m: _text(results[m.group(1)]), value)
-    if isinstance(value, dict):
-        return {k: _substitute(v, results) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, results) for v in value]
-    return value
-
-
-def _fill(event: Call, results: Mapping[str, Event]) -> None:
-    # Dependencies are complete here, so every citation has a response.
-    event.arguments = _substitute(event.arguments, results)
 
 
 def _report(step: ToolStep | ChatStep, event: Event) -> StepReport:
