@@ -205,22 +205,73 @@ class TestProcesses:
             )
             for name in ("p1", "p2")
         ]
-        for child in children:
-            assert child.stdout.readline().strip() == "ready"
-        with SQLiteEventStore(path, durability="normal") as store:
+        try:
             for child in children:
-                child.stdin.write("go\n")
-                child.stdin.flush()
-            for i in range(300):
-                store.append(f"shared-{i % 2}", [NewRecord("t", {"who": "parent", "i": i})])
-            for child in children:
-                child.stdin.close()
-                assert child.wait(60) == 0
-                child.stdout.close()
-            records = check_log(store)
-            ticks = [r for r in records if r.type == "t"]
-            assert len(ticks) == 900
-            assert Counter((r.payload["who"], r.payload["i"]) for r in ticks) == Counter(
-                {(who, i): 1 for who in ("p1", "p2", "parent") for i in range(300)}
-            )
-            assert store.stream_sequence("counter") == 60
+                assert child.stdout.readline().strip() == "ready"
+            with SQLiteEventStore(path, durability="normal") as store:
+                for child in children:
+                    child.stdin.write("go\n")
+                    child.stdin.flush()
+                for i in range(300):
+                    store.append(f"shared-{i % 2}", [NewRecord("t", {"who": "parent", "i": i})])
+                for child in children:
+                    child.stdin.close()
+                    assert child.wait(60) == 0
+                    child.stdout.close()
+                records = check_log(store)
+                ticks = [r for r in records if r.type == "t"]
+                assert len(ticks) == 900
+                assert Counter((r.payload["who"], r.payload["i"]) for r in ticks) == Counter(
+                    {(who, i): 1 for who in ("p1", "p2", "parent") for i in range(300)}
+                )
+                assert store.stream_sequence("counter") == 60
+        finally:
+            for child in children:  # a failed assertion must not leave children or pipes behind
+                if child.poll() is None:
+                    child.kill()
+                child.wait()
+                for pipe in (child.stdin, child.stdout):
+                    if pipe is not None and not pipe.closed:
+                        pipe.close()
+
+
+OPENER = """
+import sys
+from agentic.store import NewRecord, SQLiteEventStore
+sys.stdin.readline()
+with SQLiteEventStore(sys.argv[1]) as store:
+    store.append("opened", [NewRecord("hello", {"who": sys.argv[2]})])
+print("ok", flush=True)
+"""
+
+
+class TestFreshFileRace:
+    def test_many_processes_open_a_new_store_at_once(self, tmp_path):
+        """Processes that create the same store at one moment all open it (WAL switch retried)."""
+        for round_ in range(3):
+            path = tmp_path / f"fresh-{round_}.db"
+            children = [
+                subprocess.Popen(
+                    [sys.executable, "-c", OPENER, str(path), f"p{i}"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for i in range(12)
+            ]
+            try:
+                for child in children:  # release them together
+                    child.stdin.write("go\n")
+                    child.stdin.flush()
+                outcomes = [child.communicate(timeout=60) for child in children]
+            finally:
+                for child in children:
+                    if child.poll() is None:
+                        child.kill()
+                        child.wait()
+            assert [out.strip() for out, _ in outcomes] == ["ok"] * 12, [err for _, err in outcomes]
+            with SQLiteEventStore(path) as store:
+                assert sorted(r.payload["who"] for r in store.read("opened")) == sorted(
+                    f"p{i}" for i in range(12)
+                )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -85,7 +86,7 @@ def connect(path: Path, *, durability: Durability, timeout: float) -> sqlite3.Co
         raise StoreOpenError(msg, path=path) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _switch_to_wal(conn, timeout)
         conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[durability]}")
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -95,6 +96,23 @@ def connect(path: Path, *, durability: Durability, timeout: float) -> sqlite3.Co
         msg = f"cannot switch event store {str(path)!r} to WAL mode (got {mode!r})"
         raise StoreOpenError(msg, path=path)
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection, timeout: float) -> str:
+    # Switching a new database to WAL needs an exclusive lock, and SQLite answers
+    # "database is locked" at once (without its busy handler) while another process
+    # is doing the same: two processes opening a fresh store together. Retry until the
+    # busy timeout is spent.
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _open_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
