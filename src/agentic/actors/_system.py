@@ -181,7 +181,9 @@ class ActorSystem:
         Raises:
             ActorExistsError: if a live actor already has `name`.
             ActorNotFoundError: if `parent` names no live actor.
-            ActorDeadError: if `parent` is stopping.
+            ActorDeadError: if `parent` is stopping, or began to stop during the spawn
+                (its policy stopping it after a failure): the child is then stopped
+                (and, from a host thread, joined) before this raises.
             SystemShutdownError: if the system is shutting down.
             TypeError: if the factory returns something that is not an `Actor`.
             ValueError: for an invalid name or mailbox size.
@@ -224,6 +226,13 @@ class ActorSystem:
             if parent_cell is not None:
                 parent_cell.children.append(cell)
         Host(cell)._start_actor_loop()  # noqa: SLF001 - pykka's start() would register globally
+        if parent_cell is not None and not parent_cell.accepting:
+            # The parent began to stop after the check above without the lock (a failure
+            # its policy stops it for): its snapshot of children may miss this one.
+            wait = current_letter() is None and threading.get_ident() != self._loop_ident
+            self._stop_cell(cell, wait=wait)
+            msg = f"parent actor {parent_cell.name!r} stopped while spawning {name!r}"
+            raise ActorDeadError(msg, name=parent_cell.name)
         return cell.context.ref
 
     def _name_for(self, actor: Actor) -> str:
@@ -289,15 +298,18 @@ class ActorSystem:
         return self._stop_cell(cell, wait=wait, timeout=timeout)
 
     def _stop_cell(self, cell: Cell, *, wait: bool, timeout: float | None = None) -> bool:
-        if cell.finished or not cell.accepting:
-            if wait and cell.thread is not threading.current_thread():
-                self._join(cell, timeout)
-            return False
-        cell.accepting = False
-        cell.mailbox.put_internal(Envelope(StopSignal()))
+        # Check and clear under the lock: one caller of many wins, and a spawn (which
+        # checks its parent under the lock) either sees the parent stopping or has put
+        # its child into `children` before the parent's stop takes its snapshot of them.
+        # The join below runs without the lock: the stopping actor may need it.
+        with self._lock:
+            first = cell.accepting and not cell.finished
+            cell.accepting = False
+        if first:
+            cell.mailbox.put_internal(Envelope(StopSignal()))
         if wait and cell.thread is not threading.current_thread():
             self._join(cell, timeout)
-        return True
+        return first
 
     def _join(self, cell: Cell, timeout: float | None) -> None:
         limit = self.stop_timeout if timeout is None else timeout
