@@ -1,13 +1,20 @@
 """Retry-after parsing and the mapping of HTTP statuses to typed errors."""
 
+import asyncio
+import gc
 import pickle
+import threading
+import warnings
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from agentic.errors import AgenticError
 from agentic.primitives import ErrorInfo
 from agentic.providers import (
+    ChatMessage,
+    OpenAICompatibleProvider,
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderError,
@@ -19,6 +26,18 @@ from agentic.providers import (
 from agentic.providers._http import error_for_status
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+
+
+def _completion(text: str) -> dict[str, object]:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
 
 
 class TestRetryAfter:
@@ -86,3 +105,114 @@ class TestStatusMapping:
             429,
             True,
         )
+
+
+def _provider(api) -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(model="m", api_key="k", base_url=f"{api.url}/v1")
+
+
+def _resource_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+class TestClientPerLoop:
+    def test_each_asyncio_run_closes_its_client(self, api) -> None:
+        """A provider used by two asyncio.run calls, never closed, leaves no open transport."""
+        provider = _provider(api)
+        clients: list[httpx.AsyncClient] = []
+
+        async def ask(provider: OpenAICompatibleProvider, text: str) -> httpx.AsyncClient:
+            client = await provider._get_client()
+            reply = await provider.complete([ChatMessage.user(text)])
+            assert reply.content == text
+            return client
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for text in ("one", "two"):
+                api.reply_json(_completion(text))
+                clients.append(asyncio.run(ask(provider, text)))
+                assert clients[-1].is_closed
+            del provider, clients
+            gc.collect()
+        assert _resource_warnings(caught) == []
+        assert len(api.requests) == 2
+
+    def test_each_asyncio_run_closes_its_streaming_client(self, api) -> None:
+        """Streaming in two asyncio.run calls leaves no open transport either."""
+        provider = _provider(api)
+
+        async def stream(provider: OpenAICompatibleProvider) -> list[object]:
+            return [chunk async for chunk in provider.stream([ChatMessage.user("hi")])]
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                api.reply_sse(
+                    [{"choices": [{"index": 0, "delta": {"content": "ok"}}]}, "data: [DONE]\n\n"]
+                )
+                assert asyncio.run(stream(provider))
+            del provider
+            gc.collect()
+        assert _resource_warnings(caught) == []
+
+    def test_loops_in_two_threads_keep_their_own_clients(self, api) -> None:
+        """Two threads, each with its own loop, use one provider at once; all replies arrive."""
+        provider = _provider(api)
+        rounds = 5
+        for _ in range(2 * rounds):
+            api.reply_json(_completion("ok"))
+        barrier = threading.Barrier(2)
+        answers: list[str | None] = []
+
+        async def many(provider: OpenAICompatibleProvider) -> None:
+            for _ in range(rounds):
+                reply = await provider.complete([ChatMessage.user("hi")])
+                answers.append(reply.content)
+
+        def worker(provider: OpenAICompatibleProvider) -> None:
+            barrier.wait()
+            asyncio.run(many(provider))
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            threads = [threading.Thread(target=worker, args=(provider,)) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            del provider
+            gc.collect()
+        assert answers == ["ok"] * (2 * rounds)
+        assert _resource_warnings(caught) == []
+
+    def test_aclose_closes_the_client_of_a_hand_made_loop(self, api) -> None:
+        """On a loop closed by hand, aclose() before close() leaves no open transport."""
+        provider = _provider(api)
+        api.reply_json(_completion("ok"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loop = asyncio.new_event_loop()
+            try:
+                reply = loop.run_until_complete(provider.complete([ChatMessage.user("hi")]))
+                loop.run_until_complete(provider.aclose())
+            finally:
+                loop.close()
+            assert reply.content == "ok"
+            del provider
+            gc.collect()
+        assert _resource_warnings(caught) == []
+
+    def test_aclose_then_reuse_opens_a_new_client(self, api) -> None:
+        """After aclose() the provider works again on the same loop, with a new client."""
+        provider = _provider(api)
+
+        async def twice() -> list[str | None]:
+            answers = []
+            for _ in range(2):
+                api.reply_json(_completion("ok"))
+                answers.append((await provider.complete([ChatMessage.user("hi")])).content)
+                await provider.aclose()
+            return answers
+
+        assert asyncio.run(twice()) == ["ok", "ok"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -162,8 +162,27 @@ def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, str]:
     return bare, httpx.BasicAuth(user, password), password
 
 
+class _LoopClient(NamedTuple):
+    client: httpx.AsyncClient
+    closer: AsyncGenerator[None, None]
+
+
+async def _close_at_loop_end(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Yield once, then close `client` when closed (by `aclose()` or the loop's end)."""
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
 class HTTPProvider:
     """The shared base of the HTTP providers: one `httpx.AsyncClient` per event loop.
+
+    Each loop's client is closed by `aclose()` (or `async with`) on that loop, or else
+    when the loop shuts down: `asyncio.run(provider.complete(...))` twice in a row
+    leaves no connection open. A loop that is closed without
+    `loop.shutdown_asyncgens()` (which `asyncio.run` and `asyncio.Runner` call) cannot
+    close its client: call `aclose()` on such a loop before closing it.
 
     Subclasses supply `_headers()` and the translation of bodies. The API key is held
     as a `SecretStr`, put into request headers only when a request is built, and
@@ -196,8 +215,7 @@ class HTTPProvider:
         self._extra_headers = dict(headers or {})
         self._pricing = pricing
         self._capabilities = capabilities or self.default_capabilities
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._clients: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
 
     @property
     def name(self) -> str:
@@ -230,10 +248,13 @@ class HTTPProvider:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client (a new one is opened if the provider is used again)."""
-        client, self._client, self._client_loop = self._client, None, None
-        if client is not None:
-            await client.aclose()
+        """Close the running loop's HTTP client (a new one opens if the provider is used again).
+
+        Clients of other loops close when those loops shut down (see `_get_client`).
+        """
+        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry.closer.aclose()
 
     def _headers(self) -> dict[str, str]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -251,13 +272,29 @@ class HTTPProvider:
             text = text.replace(self._url_password, "***")
         return text
 
-    def _get_client(self) -> httpx.AsyncClient:
+    async def _get_client(self) -> httpx.AsyncClient:
+        """Return the running loop's client, opening one (and its closer) if needed.
+
+        A client's connections belong to one event loop, so each loop gets its own. Its
+        closer is an async generator the loop tracks: `asyncio.run` (and
+        `asyncio.Runner`) finalize such generators while the loop still runs, in
+        `loop.shutdown_asyncgens()`, which closes the client on the loop that owns its
+        connections; if the provider is collected first, the loop's finalizer hook
+        closes it. A loop closed without `shutdown_asyncgens()` (a hand-made loop that
+        is just `close()`d) cannot close it: call `aclose()` on that loop before.
+        """
         loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop or self._client.is_closed:
-            # A client's connections belong to one event loop; a new loop gets a new one.
-            self._client = httpx.AsyncClient(timeout=self._timeout, auth=self._auth)
-            self._client_loop = loop
-        return self._client
+        entry = self._clients.get(loop)
+        if entry is not None and not entry.client.is_closed:
+            return entry.client
+        for other in list(self._clients):
+            if other.is_closed():  # its client closed with it (or is beyond reach: above)
+                self._clients.pop(other, None)
+        client = httpx.AsyncClient(timeout=self._timeout, auth=self._auth)
+        entry = _LoopClient(client, _close_at_loop_end(client))
+        self._clients[loop] = entry
+        await anext(entry.closer)  # runs to its `yield`: the loop now tracks the closer
+        return client
 
     def _http_error(self, response: httpx.Response, body: str) -> ProviderError:
         message, kind = _error_details(body)
@@ -300,7 +337,7 @@ class HTTPProvider:
         url = self._url(path)
         logger.debug("provider.request", extra={"provider": self._name, "url": url})
         headers = {**self._extra_headers, **self._headers()}
-        client = self._get_client()
+        client = await self._get_client()
         try:
             response = await client.post(url, content=orjson.dumps(body), headers=headers)
         except httpx.HTTPError as exc:
@@ -328,7 +365,7 @@ class HTTPProvider:
             **self._headers(),
             "accept": "text/event-stream",
         }
-        client = self._get_client()
+        client = await self._get_client()
         request = client.build_request("POST", url, content=orjson.dumps(body), headers=headers)
         try:
             response = await client.send(request, stream=True)
