@@ -116,6 +116,17 @@ class AgentLoop:
         name, args = run.finish
         getattr(self, name)(*args, result, error)
 
+    def _response(
+        self, run: ChatRun | PlanRun | ModelRun, event: Event, what: str
+    ) -> ChatResponse | None:
+        """Return the response to `run`'s model call; None once a done or failed run is ended."""
+        if run.done:
+            return None
+        if event.status is not EventStatus.COMPLETED:
+            self._end(run, None, self._failed(event, what))
+            return None
+        return ChatResponse.model_validate(event.execution.response)
+
     def _failed(self, event: Event, what: str) -> ChatFailedError:
         execution = event.execution
         why = execution.error.message if execution.error else execution.reason or event.status
@@ -139,12 +150,9 @@ class AgentLoop:
         self._submit(call, "_model_done", run)
 
     def _model_done(self, run: ChatRun, event: Event) -> None:
-        if run.done:
+        response = self._response(run, event, "provider call")
+        if response is None:
             return
-        if event.status is not EventStatus.COMPLETED:
-            self._end(run, None, self._failed(event, "provider call"))
-            return
-        response = ChatResponse.model_validate(event.execution.response)
         run.usage.add(response.usage.model_dump(), response.cost)
         if response.content or not response.tool_calls:
             reply = AssistantMessage(
@@ -221,12 +229,9 @@ class AgentLoop:
         return run
 
     def _plan_done(self, run: PlanRun, event: Event) -> None:
-        if run.done:
+        response = self._response(run, event, "planning call")
+        if response is None:
             return
-        if event.status is not EventStatus.COMPLETED:
-            self._end(run, None, self._failed(event, "planning call"))
-            return
-        response = ChatResponse.model_validate(event.execution.response)
         self._add(
             run.added,
             AssistantMessage(
@@ -305,12 +310,9 @@ class AgentLoop:
         self._submit(call, "_structured_done", run)
 
     def _structured_done(self, run: ModelRun, event: Event) -> None:
-        if run.done:
+        response = self._response(run, event, "provider call")
+        if response is None:
             return
-        if event.status is not EventStatus.COMPLETED:
-            self._end(run, None, self._failed(event, "provider call"))
-            return
-        response = ChatResponse.model_validate(event.execution.response)
         run.usage.add(response.usage.model_dump(), response.cost)
         reply = AssistantMessage(
             content=response.content,
