@@ -6,7 +6,8 @@ Run with the venv that has both installed:
 
 `--floor` times only `pile[uuid]` per lookup, next to what a plain Python class with
 the same dict costs (an empty `__getitem__`, one that is only the dict probe) and the
-probe inline without a call: the floor under any lookup written in Python.
+probe inline without a call, and a lookup dispatched entirely in C (no Python frame):
+the floor under any lookup written in Python.
 
 Every row runs the same operation on both libraries in this one process, `--repeat`
 times (default 3), and reports the median. The ratio is lionagi's time divided by
@@ -29,7 +30,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
+from uuid import UUID
 
 from agentic.primitives import Element, Pile, Progression
 
@@ -307,6 +310,39 @@ class MinimalGetitem:
         return self._items[key.int]
 
 
+class CHashId(UUID):
+    """A UUID whose hash runs in C: `__hash__` is a descriptor whose getter is C code.
+
+    `hash()` finds the property, calls `attrgetter("int.__hash__")` (C) and calls the
+    bound `int.__hash__` it returns (C): equal to `hash(UUID)`, with no Python frame.
+    """
+
+    __slots__ = ()
+    __hash__ = property(attrgetter("int.__hash__"))  # type: ignore[assignment]
+
+
+class NoFrameGetitem:
+    """`obj[key]` with no Python frame anywhere: `__getitem__` is a property whose getter
+    (C) returns the dict's bound `__getitem__` (C), over a dict keyed by `CHashId`s."""
+
+    __slots__ = ("_get",)
+    __getitem__ = property(attrgetter("_get"))
+
+    def __init__(self, items: dict[Any, Any]) -> None:
+        self._get = items.__getitem__
+
+
+def c_hash_ids(keys: list[UUID]) -> dict[UUID, CHashId]:
+    """Return a `CHashId` with the same int (the very int object) for every key."""
+    out = {}
+    for key in keys:
+        twin = object.__new__(CHashId)
+        object.__setattr__(twin, "int", key.int)
+        object.__setattr__(twin, "is_safe", key.is_safe)
+        out[key] = twin
+    return out
+
+
 def run_inline(state: tuple[dict[int, Any], list[Any]]) -> None:
     items, keys = state
     for key in keys:
@@ -327,6 +363,9 @@ def lookup_floor(n: int, repeat: int) -> None:
     random.Random(1).shuffle(keys)
     random.Random(1).shuffle(l_keys)
     items = pile._items  # the very dict the pile probes
+    twins = c_hash_ids(keys)
+    by_twin = {twins[e.id]: e for e in a_elems}
+    twin_keys = [twins[key] for key in keys]
     cases: list[tuple[str, Callable[[Any], Any], Any]] = [
         ("lionagi `pile[uuid]`", run_lookups, (LPile(collections=l_elems), l_keys)),
         ("agentic `pile[uuid]`", run_lookups, (pile, keys)),
@@ -334,6 +373,11 @@ def lookup_floor(n: int, repeat: int) -> None:
             "`__getitem__` that is only `self._items[key.int]`",
             run_lookups,
             (MinimalGetitem(items), keys),
+        ),
+        (
+            "no Python frame: C-level `__getitem__` and hash",
+            run_lookups,
+            (NoFrameGetitem(by_twin), twin_keys),
         ),
         ("`__getitem__` that returns None", run_lookups, (EmptyGetitem(), keys)),
         ("`items[key.int]` inline, no call", run_inline, (items, keys)),
