@@ -25,6 +25,17 @@ args = { text = "y" }
 depends_on = ["a"]
 """
 UNKNOWN_TOOL = 'name = "u"\n[[steps]]\nid = "a"\ntool = "format_disk"\n'
+TYPO = """name = "typo"
+[[steps]]
+id = "fetch"
+tool = "echo"
+args = { text = "x" }
+[[steps]]
+id = "use"
+tool = "echo"
+args = { text = "got ${steps.fetch.reslt}" }
+depends_on = ["fetch"]
+"""
 
 
 def digest(home: Path) -> str:
@@ -135,6 +146,16 @@ def cases(ids: dict[str, str], tmp: Path) -> list[tuple[list[str], int, str]]:
             ["run", _write(tmp, "unknown.toml", UNKNOWN_TOOL.encode())],
             2,
             "unknown tool 'format_disk'",
+        ),
+        (
+            ["run", _write(tmp, "typo.toml", TYPO.encode())],
+            2,
+            "argument 'text': '${steps.fetch.reslt}' is not a citation",
+        ),
+        (
+            ["run", _write(tmp, "env.toml", TYPO.replace("steps.fetch.reslt", "HOME").encode())],
+            2,
+            "write $${ for a literal ${",
         ),
         (["run", _write(tmp, "bad.toml", b'name = "x"\n[[steps\n')], 2, "malformed TOML"),
         (["run", _write(tmp, "badwf.json", b'{"name": "x", "steps": [')], 2, "malformed JSON"),

@@ -17,7 +17,7 @@ import typing as _typing
 
 from agentic.kernel._catalog import CATALOG_STREAM, ELEMENTS_STREAM, Catalog
 from agentic.kernel._cli_types import Document, Note, Task, element_type, element_type_names
-from agentic.kernel._errors import WorkflowCycleError, WorkflowError
+from agentic.kernel._errors import WorkflowCitationError, WorkflowCycleError, WorkflowError
 from agentic.kernel._state_branches import BranchHistory
 from agentic.kernel._state_errors import (
     CatalogError,
@@ -69,6 +69,7 @@ __all__ = [
     "Task",
     "ToolStep",
     "Workflow",
+    "WorkflowCitationError",
     "WorkflowCycleError",
     "WorkflowError",
     "WorkflowRunner",

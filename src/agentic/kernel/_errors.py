@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agentic.errors import AgenticError
 
-__all__ = ["WorkflowCycleError", "WorkflowError"]
+__all__ = ["WorkflowCitationError", "WorkflowCycleError", "WorkflowError"]
 
 
 class WorkflowError(AgenticError, ValueError):
@@ -25,3 +25,23 @@ class WorkflowCycleError(WorkflowError):
         super().__init__(message, source=source, step=cycle[0] if cycle else None)
         self.cycle = cycle
         """The step ids around the cycle, first repeated at the end."""
+
+
+class WorkflowCitationError(WorkflowError):
+    """A step's text holds a `${...}` that is no valid citation of a dependency's result."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        step: str,
+        argument: str,
+        citation: str,
+    ) -> None:
+        super().__init__(message, source=source, step=step)
+        self.argument = argument
+        """Where in the step: an argument's path (`text`, `meta.items[1]`), or `message`
+        or `system` of a chat step."""
+        self.citation = citation
+        """The offending text, from its `${` to its `}`."""

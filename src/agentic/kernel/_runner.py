@@ -19,7 +19,7 @@ from agentic.execution import (
     Policy,
     default_chain,
 )
-from agentic.kernel._citations import citations, fill
+from agentic.kernel._citations import fill
 from agentic.kernel._errors import WorkflowError
 from agentic.kernel._run_targets import BRANCH_PREFIX, ChatTarget, RunResolver
 from agentic.kernel._workflow import ChatStep, ToolStep, Workflow
@@ -107,8 +107,8 @@ class WorkflowRunner:
       (reports list steps in it).
     * A step whose dependency did not complete is **skipped**, with the reason.
     * A string argument (or chat message) may cite a dependency's result as
-      `${steps.<id>.result}`; the runner checks every citation names a step the
-      citing step depends on, before anything runs.
+      `${steps.<id>.result}` (`$${` is a literal `${`); every `${` is checked to be a
+      citation of a step the citing step depends on, before anything runs.
     * Chat steps go to Branches spawned for the run (one per branch name), whose own
       chains call the providers.
     * With a store, the run is recorded in stream `run-<id>`: `run.started` (the
@@ -154,21 +154,16 @@ class WorkflowRunner:
         """Check that the workflow can run here; return its waves.
 
         Raises:
-            WorkflowError: A step names an unknown tool, cites a result it does not
-                depend on, or the plan is invalid (see `Workflow.waves`).
+            WorkflowError: A step names an unknown tool, the plan is invalid (see
+                `Workflow.waves`), or a citation is (see `Workflow.check_citations`).
         """
         waves = workflow.waves()
+        workflow.check_citations()
         for step in workflow.steps:
             if isinstance(step, ToolStep) and step.tool not in self.tools:
                 known = ", ".join(self.tools.names()) or "none"
                 msg = f"step {step.id!r} calls unknown tool {step.tool!r} (known: {known})"
                 raise WorkflowError(msg, step=step.id)
-            for cited in citations(step):
-                if cited not in step.depends_on:
-                    msg = (
-                        f"step {step.id!r} cites the result of {cited!r} but does not depend on it"
-                    )
-                    raise WorkflowError(msg, step=step.id)
         return waves
 
     # -- running ------------------------------------------------------------------------
@@ -224,7 +219,7 @@ class WorkflowRunner:
         executor = Executor(RunResolver(self.tools, branches), chain, name=f"run {run}")
         started_at, clock = datetime.now(UTC), time.perf_counter()
         finished: dict[str, asyncio.Event] = {step.id: asyncio.Event() for step in workflow.steps}
-        results: dict[str, Event] = {}
+        results: dict[str, Call] = {}
         slots = asyncio.Semaphore(workflow.max_parallel)
         total, done = len(workflow.steps), 0
 

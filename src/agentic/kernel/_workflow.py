@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agentic.kernel._citations import check_citations
 from agentic.kernel._errors import WorkflowCycleError, WorkflowError
 
 __all__ = ["ChatStep", "Step", "ToolStep", "Workflow", "load_workflow", "parse_workflow"]
@@ -35,7 +36,8 @@ class ToolStep(_StepBase):
     tool: Annotated[str, Field(min_length=1, max_length=200)]
     """The tool's registered name."""
     args: dict[str, Any] = Field(default_factory=dict)
-    """Its arguments; strings may cite earlier results as `${steps.<id>.result}`."""
+    """Its arguments; strings may cite a dependency's result as `${steps.<id>.result}`
+    (`$${` is a literal `${`)."""
 
 
 class ChatStep(_StepBase):
@@ -46,10 +48,11 @@ class ChatStep(_StepBase):
     """The branch that answers: a Branch the run creates (one per name, `<branch>-<run id>`)
     and stops when it ends; steps naming the same branch share its conversation."""
     message: Annotated[str, Field(min_length=1, max_length=100_000)]
-    """The user message; may cite earlier results as `${steps.<id>.result}`."""
+    """The user message; may cite a dependency's result as `${steps.<id>.result}`
+    (`$${` is a literal `${`)."""
     system: str | None = None
     """A system prompt for the branch, set just before this step's message (unless it is
-    already the prompt the run set last on that branch)."""
+    already the prompt the run set last on that branch); may cite like the message."""
 
 
 Step = Annotated[ToolStep | ChatStep, Field(discriminator="kind")]
@@ -96,6 +99,18 @@ class Workflow(BaseModel):
                 return step
         msg = f"workflow {self.name!r} has no step {step_id!r}"
         raise WorkflowError(msg, step=step_id)
+
+    def check_citations(self) -> None:
+        """Check every `${` in the steps' arguments, messages and system prompts.
+
+        Each must open a citation `${steps.<id>.result}` of a step the citing step
+        depends on, or be escaped as `$${` (a literal `${`).
+
+        Raises:
+            WorkflowCitationError: One does not; the message names the step, the
+                argument and the citation, and suggests the valid form.
+        """
+        check_citations(self.steps)
 
     def waves(self) -> list[list[str]]:
         """Return the steps grouped into waves that can run in order.
@@ -194,13 +209,14 @@ def parse_workflow(
 ) -> Workflow:
     """Parse and check a workflow document.
 
-    The plan is checked too (ids, dependencies, cycles), so a bad workflow is rejected
-    before anything runs.
+    The plan is checked too (ids, dependencies, cycles, citations), so a bad workflow
+    is rejected before anything runs.
 
     Raises:
         WorkflowError: The document is not valid TOML/JSON or does not describe a
             valid workflow; the message names the source and the field or step.
         WorkflowCycleError: The steps' dependencies form a cycle.
+        WorkflowCitationError: A `${...}` is no valid citation of a dependency's result.
     """
     try:
         if isinstance(text, bytes):
@@ -230,6 +246,7 @@ def parse_workflow(
         raise WorkflowError(msg, source=source) from exc
     try:
         workflow.waves()
+        workflow.check_citations()
     except WorkflowError as exc:
         exc.source = source
         exc.args = (f"{source}: {exc}",)
