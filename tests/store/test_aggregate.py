@@ -60,6 +60,27 @@ operations = st.lists(
 )
 
 
+class Tally:
+    """An aggregate whose change is not idempotent: applying it twice counts twice."""
+
+    def __init__(self, stream_id: str) -> None:
+        self._stream_id = stream_id
+        self.total = 0
+
+    @property
+    def stream_id(self) -> str:
+        return self._stream_id
+
+    def apply(self, record_type: str, payload: dict[str, Any]) -> None:
+        self.total += payload["n"]
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {"total": self.total}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.total = state["total"]
+
+
 class TestRepository:
     def test_protocol(self):
         """A class with stream_id, apply, snapshot_state and restore is an Aggregate."""
@@ -135,6 +156,33 @@ class TestRepository:
         again = Repository(store).load(Notebook("nb"))
         assert again.aggregate.log == ["x"]
         assert first.positions == (1,)
+
+    def test_a_resent_change_is_held_once(self, store):
+        """A change re-sent with its key (a redelivered message) is in memory once, at its place."""
+        repo = Repository(store, snapshot_every=1)
+        live = repo.load(Tally("t"))
+        live.record("add", {"n": 1}, idempotency_key="msg-1")
+        live.record("add", {"n": 10}, idempotency_key="msg-2")
+        again = live.record("add", {"n": 1}, idempotency_key="msg-1")
+        assert again.deduplicated
+        assert (live.aggregate.total, live.version, live.position) == (11, 2, 2)
+        # The handle is still in step: the next change is no false conflict.
+        assert live.record("add", {"n": 100}).sequences == (3,)
+        assert live.aggregate.total == 111
+        # No snapshot holds the change twice.
+        for position, total in ((1, 1), (2, 11), (3, 111)):
+            for use_snapshot in (False, True):
+                past = repo.replay(Tally("t"), up_to_position=position, use_snapshot=use_snapshot)
+                assert past.total == total
+
+    def test_a_resent_change_of_a_fresh_handle_is_held_once(self, store):
+        """A handle loaded after the change was committed does not apply its re-send again."""
+        repo = Repository(store)
+        repo.load(Tally("t")).record("add", {"n": 5}, idempotency_key="msg-1")
+        later = repo.load(Tally("t"))
+        later.record_many([NewRecord("add", {"n": 5}, idempotency_key="msg-1")])
+        assert (later.aggregate.total, later.version) == (5, 1)
+        assert repo.load(Tally("t")).aggregate.total == 5
 
     def test_a_failed_automatic_snapshot_does_not_fail_the_committed_change(self, store):
         """If the automatic snapshot cannot be saved, the committed change still returns."""

@@ -197,7 +197,12 @@ class Persisted(Generic[A]):
         return self.record_many([new], applied=applied)
 
     def record_many(self, records: Sequence[NewRecord], *, applied: bool = False) -> AppendResult:
-        """Apply several changes and append them in one atomic append."""
+        """Apply several changes and append them in one atomic append.
+
+        If every record carries an idempotency key already stored (a re-send, e.g. of a
+        redelivered message), nothing is appended and the aggregate is rebuilt from the
+        store, so it holds each change once; the result has `deduplicated=True`.
+        """
         store = self.repository.store
         with self.lock:
             done = 0
@@ -211,6 +216,12 @@ class Persisted(Generic[A]):
                 if applied or done:
                     self.reload()  # the aggregate got ahead of the log: take it back
                 raise
+            if result.deduplicated:
+                # A re-send: the log holds these changes already, and the aggregate now
+                # holds them once more (and its version would go back to theirs). Take
+                # it back to the log; no snapshot, no count towards the next one.
+                self.reload()
+                return result
             if result.sequences:
                 self.version, self.position = result.last_sequence, result.last_position
                 self._since_snapshot += len(result.sequences)
