@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -183,3 +186,88 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+# A grandchild that leaves the command's session (setsid) keeps its stdout and
+# stderr, so the pipes stay open however the group is killed. It writes its pid and
+# then waits for the test to kill it.
+_ESCAPE = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    while True:
+        time.sleep(1)
+print("leader done", flush=True)
+"""
+
+
+async def _appears(path: Path) -> None:
+    """Wait (at most 20 s) until `path` exists."""
+    for _ in range(2000):
+        if path.exists():  # noqa: ASYNC240 - one stat, polled in a test
+            return
+        await asyncio.sleep(0.01)
+    msg = f"{path} did not appear"
+    raise AssertionError(msg)
+
+
+class TestEscapedDescendants:
+    """A process that left the group keeps the pipes open; the call must still end."""
+
+    @pytest.fixture
+    def escapee(self, tmp_path):
+        """The pid file of the escaped grandchild, killed when the test ends."""
+        marker = tmp_path / "escaped.pid"
+        yield marker
+        if marker.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(marker.read_text()), signal.SIGKILL)
+
+    def test_timeout_returns_while_an_escaped_grandchild_holds_the_pipes(self, tmp_path, escapee):
+        """The timeout ends the call although a process outside the group still holds its pipes."""
+        tool = command_tool(tmp_path, timeout=0.5)
+        argv = [sys.executable, "-c", _ESCAPE, str(escapee)]
+
+        async def main():
+            # A liveness bound only: unfixed, the call waits for the grandchild forever.
+            return await asyncio.wait_for(tool.invoke(tool.validate({"argv": argv})), 20)
+
+        with pytest.raises(CommandTimeoutError, match=r"longer than 0\.5s"):
+            run(main())
+        assert _running(int(escapee.read_text()))  # it ended while the holder lives on
+
+    def test_cancel_returns_while_an_escaped_grandchild_holds_the_pipes(self, tmp_path, escapee):
+        """Cancelling the call ends it although a process outside the group holds its pipes."""
+        tool = command_tool(tmp_path, timeout=120)
+        argv = [sys.executable, "-c", _ESCAPE, str(escapee)]
+
+        async def main():
+            task = asyncio.ensure_future(tool.invoke(tool.validate({"argv": argv})))
+            await _appears(escapee)
+            task.cancel()
+            done, _ = await asyncio.wait([task], timeout=20)  # liveness bound only
+            return done
+
+        done = run(main())
+        assert len(done) == 1
+        assert next(iter(done)).cancelled()
+        assert _running(int(escapee.read_text()))
+
+    def test_executor_stop_is_not_held_by_an_escaped_grandchild(self, tmp_path, escapee):
+        """Executor.stop(cancel_pending=True) ends a command whose pipes a stray process holds."""
+        registry = ToolRegistry([command_tool(tmp_path, timeout=120)])
+        argv = [sys.executable, "-c", _ESCAPE, str(escapee)]
+
+        async def main():
+            ex = Executor(registry, default_chain(policy=ALLOW, timeout=None))
+            task = ex.start_soon(Call(target="run_command", arguments={"argv": argv}))
+            await _appears(escapee)
+            await asyncio.wait_for(ex.stop(cancel_pending=True), 20)  # liveness bound only
+            return await task
+
+        event = run(main())
+        assert event.status is EventStatus.CANCELLED
+        assert _running(int(escapee.read_text()))

@@ -99,6 +99,10 @@ def command_tool(
                 # Kill the group even when the leader has exited: a child it left
                 # behind may hold the pipes open, and _reap would wait for it forever.
                 _kill(process)
+                # A descendant that left the group (setsid, setpgid) survives the kill
+                # and may still hold the pipes: stop reading them, or the call would
+                # last as long as that process, whatever the timeout or a cancel.
+                _close_pipes(process)
             # Read both pipes to their end and reap the process, even when cancelled,
             # so the transport closes on this loop (no "Event loop is closed" later).
             await asyncio.shield(_reap(process))
@@ -147,6 +151,19 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
 
 def _inherited_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not is_secret_key(key)}
+
+
+def _close_pipes(process: asyncio.subprocess.Process) -> None:
+    """Close our ends of stdout and stderr; their readers then see EOF at once."""
+    # asyncio.subprocess.Process keeps its transport private; the pipe transports
+    # are reached through SubprocessTransport.get_pipe_transport (public).
+    transport = getattr(process, "_transport", None)
+    if not isinstance(transport, asyncio.SubprocessTransport):  # pragma: no cover
+        return
+    for fd in (1, 2):
+        pipe = transport.get_pipe_transport(fd)
+        if pipe is not None:
+            pipe.close()
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
