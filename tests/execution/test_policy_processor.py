@@ -169,3 +169,80 @@ class TestPolicySeesWhatRuns:
         events = run(main())
         assert [e.status for e in events] == [EventStatus.COMPLETED, EventStatus.DENIED]
         assert reached == [{"port": 443}]
+
+
+class TestPolicySeesDefaults:
+    """Validation fills in defaults: a rule about a value must see the value that runs."""
+
+    @staticmethod
+    def _writes(reached: list[Any]) -> TargetMap:
+        def fill(arguments: dict[str, Any]) -> dict[str, Any]:
+            return {"path": arguments["path"], "append": arguments.get("append", False)}
+
+        return TargetMap([FunctionTarget("write", reached.append, validate=fill)])
+
+    @staticmethod
+    def _submit(policy: Policy, reached: list[Any], *arguments: dict[str, Any]) -> list[Any]:
+        async def main():
+            ex = Executor(TestPolicySeesDefaults._writes(reached), default_chain(policy=policy))
+            return [await ex.submit(Call(target="write", arguments=a)) for a in arguments]
+
+        return [e.status for e in run(main())]
+
+    def test_deny_rule_holds_for_a_default_the_caller_left_out(self):
+        """A deny rule on append == false also denies a Call that omits append (default false)."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="append-only",
+                    effect="deny",
+                    targets=["write"],
+                    when=[Condition(argument="append", op="equals", value=False)],
+                )
+            ]
+        )
+        reached: list[Any] = []
+        statuses = self._submit(
+            policy,
+            reached,
+            {"path": "a"},
+            {"path": "a", "append": False},
+            {"path": "a", "append": True},
+        )
+        assert statuses == [EventStatus.DENIED, EventStatus.DENIED, EventStatus.COMPLETED]
+        assert reached == [{"path": "a", "append": True}]
+
+    def test_allow_rule_must_hold_for_the_default_too(self):
+        """An allow rule whose condition fails for the default does not allow a Call omitting it."""
+        policy = Policy(
+            default="deny",
+            rules=[
+                Rule(
+                    name="appends",
+                    effect="allow",
+                    targets=["write"],
+                    when=[Condition(argument="append", op="not_equals", value=False)],
+                )
+            ],
+        )
+        reached: list[Any] = []
+        statuses = self._submit(policy, reached, {"path": "a"}, {"path": "a", "append": True})
+        assert statuses == [EventStatus.DENIED, EventStatus.COMPLETED]
+        assert reached == [{"path": "a", "append": True}]
+
+    def test_present_and_absent_still_mean_what_the_caller_sent(self):
+        """`present` and `absent` judge the arguments sent, not the defaults filled in."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="no-explicit-append",
+                    effect="deny",
+                    targets=["write"],
+                    when=[Condition(argument="append", op="present")],
+                )
+            ]
+        )
+        reached: list[Any] = []
+        statuses = self._submit(policy, reached, {"path": "a"}, {"path": "a", "append": True})
+        assert statuses == [EventStatus.COMPLETED, EventStatus.DENIED]
+        assert reached == [{"path": "a", "append": False}]

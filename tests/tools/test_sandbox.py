@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentic.execution import Call, Executor, default_chain
+from agentic.execution import Call, Condition, Executor, Policy, Rule, default_chain
 from agentic.primitives import EventStatus
 from agentic.tools import MAX_PATH_BYTES, PathDeniedError, Sandbox, ToolRegistry, file_tools
 
@@ -282,3 +282,28 @@ class TestSpecialFiles:
                 pytest.fail(f"{func.__name__} blocked on a FIFO")
             assert isinstance(outcome[0], PathDeniedError), outcome
             assert "not a regular file" in str(outcome[0])
+
+
+class TestPolicyOnFileTools:
+    def test_append_only_policy_is_not_bypassed_by_omitting_append(self, layout):
+        """A deny rule on append == false keeps a write that omits append from truncating a file."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="logs are append-only",
+                    effect="deny",
+                    targets=["write_file"],
+                    when=[Condition(argument="append", op="equals", value=False)],
+                )
+            ]
+        )
+
+        async def main():
+            ex = Executor(ToolRegistry(file_tools(layout)), default_chain(policy=policy))
+            return await ex.submit(
+                Call(target="write_file", arguments={"path": "top.txt", "content": "gone"})
+            )
+
+        event = asyncio.run(main())
+        assert event.status is EventStatus.DENIED
+        assert (layout / "top.txt").read_text() == "top"

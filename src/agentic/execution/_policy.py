@@ -6,7 +6,7 @@ import json
 import posixpath
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from fnmatch import translate
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Self
@@ -48,7 +48,10 @@ class Condition(BaseModel):
     (the argument as a string), `under` / `not_under` (the argument is a path inside
     the directory `value`, judged lexically after normalisation; relative paths are
     taken relative to `value`), `max_length` (of a string or list), `present`,
-    `absent`. A missing argument fails every op but `absent` and `not_*`.
+    `absent`. A missing argument fails every op but `absent` and `not_*`. In a
+    policy, a value the target's validation fills in by default is judged as if
+    sent (an omitted `append` that runs as `False` equals `False`), except by
+    `present` and `absent`, which are about what the caller sent.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,16 +87,24 @@ class Condition(BaseModel):
                 raise ValueError(msg) from exc
         return self
 
-    def holds(self, arguments: Mapping[str, Any]) -> bool:  # noqa: PLR0911 - one return per op
-        """Return whether the condition holds for these arguments."""
+    def holds(  # noqa: PLR0911 - one return per op
+        self, arguments: Mapping[str, Any], sent: Container[str] | None = None
+    ) -> bool:
+        """Return whether the condition holds for these arguments.
+
+        Args:
+            arguments: The argument values to judge.
+            sent: The names the caller sent, which `present` and `absent` judge
+                (default: the keys of `arguments`). Values filled in by defaults
+                are judged by the other ops, but are not "present".
+        """
         op = self.op
+        if op in ("present", "absent"):
+            given = self.argument in (arguments if sent is None else sent)
+            return given if op == "present" else not given
         if self.argument not in arguments:
-            return op in ("absent", "not_equals", "not_in", "not_under")
+            return op in ("not_equals", "not_in", "not_under")
         arg = arguments[self.argument]
-        if op == "present":
-            return True
-        if op == "absent":
-            return False
         if op == "equals":
             return bool(arg == self.value)
         if op == "not_equals":
@@ -170,17 +181,18 @@ class Rule(BaseModel):
     def _conditions_hold(self, call: Call) -> bool:
         """Judge the conditions on the arguments as sent and as the target will get them.
 
-        Validation may coerce (`"22"` to `22`), so a value that slips past a rule as
-        sent could still run as the value the rule is about. A deny rule therefore
-        matches if its conditions hold for either form, an allow rule only if they
-        hold for both. Arguments the caller did not send stay absent.
+        Validation may coerce (`"22"` to `22`) and fill in defaults (an omitted
+        `append` runs as `False`), so a value that slips past a rule as sent could
+        still run as the value the rule is about. A deny rule therefore matches if
+        its conditions hold for either form, an allow rule only if they hold for
+        both. `present` and `absent` judge the arguments the caller sent, in both.
         """
         raw = call.arguments
-        views: list[Mapping[str, Any]] = [raw]
         validated = call._private()["_validated"]  # noqa: SLF001 - same package
-        if isinstance(validated, Mapping) and validated is not raw:
-            views.append({key: validated.get(key, value) for key, value in raw.items()})
-        results = (all(cond.holds(view) for cond in self.when) for view in views)
+        if not isinstance(validated, Mapping) or validated is raw:
+            return all(cond.holds(raw) for cond in self.when)
+        effective = {**raw, **validated}  # what runs, and anything validation dropped
+        results = (all(cond.holds(view, raw) for cond in self.when) for view in (raw, effective))
         return any(results) if self.effect == "deny" else all(results)
 
     def names_literally(self, target: str) -> bool:
