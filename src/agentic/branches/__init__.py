@@ -16,6 +16,7 @@ from agentic.branches._errors import (
     BranchStateError,
     BranchStoppedError,
     ChatFailedError,
+    RequestCancelledError,
 )
 from agentic.branches._journal import BranchJournal, JournalWriter
 from agentic.branches._journal_state import (
@@ -44,6 +45,7 @@ from agentic.branches._protocol import (
     AddMessage,
     BranchInfo,
     BranchStatus,
+    Cancel,
     Chat,
     ChatModel,
     ChatResult,
@@ -91,6 +93,7 @@ __all__ = [
     "BranchStateError",
     "BranchStatus",
     "BranchStoppedError",
+    "Cancel",
     "Chat",
     "ChatFailedError",
     "ChatModel",
@@ -112,6 +115,7 @@ __all__ = [
     "ReadMessages",
     "RegisterTool",
     "Rejected",
+    "RequestCancelledError",
     "Role",
     "RunPlan",
     "SnapshotJournal",

@@ -14,7 +14,7 @@ import orjson
 
 from agentic.branches._chain import copy_event
 from agentic.branches._convert import to_chat_messages
-from agentic.branches._errors import ChatFailedError
+from agentic.branches._errors import ChatFailedError, RequestCancelledError
 from agentic.branches._messages import (
     AssistantMessage,
     Message,
@@ -113,6 +113,8 @@ class AgentLoop:
         if run.done:
             return
         run.done = True
+        if run.cancelled is not None:
+            result, error = None, run.cancelled
         name, args = run.finish
         getattr(self, name)(*args, result, error)
 
@@ -272,7 +274,8 @@ class AgentLoop:
         added = chat.added if chat is not None else []
         run.added.extend(added)
         if error is not None:
-            status, text = "failed", str(error)
+            cancelled = isinstance(error, RequestCancelledError)
+            status, text = ("cancelled" if cancelled else "failed"), str(error)
         else:
             status = "done" if result.stopped == "answer" else "max_steps"
             text = result.content

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from agentic.actors import Actor, ActorError
 from agentic.branches._agent import AgentLoop
+from agentic.branches._cancel import CancelHandlers
 from agentic.branches._chain import branch_chain, copy_event
 from agentic.branches._errors import BranchError, BranchStoppedError
 from agentic.branches._log_manager import LogManager
@@ -21,6 +22,7 @@ from agentic.branches._protocol import (
     AddMessage,
     BranchInfo,
     BranchStatus,
+    Cancel,
     Chat,
     ChatModel,
     Export,
@@ -77,7 +79,7 @@ class _Done(NamedTuple):
     outcome: Any
 
 
-class Branch(AgentLoop, BranchStateHandlers, Actor):
+class Branch(AgentLoop, BranchStateHandlers, CancelHandlers, Actor):
     """An actor holding a conversation, its tools and providers, and the log of what it did.
 
     It owns its Managers directly: [`messages`][agentic.branches.MessageManager],
@@ -93,7 +95,9 @@ class Branch(AgentLoop, BranchStateHandlers, Actor):
     **Turns.** A chat, a plan or a structured chat is a *turn*; turns run one at a
     time in arrival order, and messages added during a turn wait behind it, so a
     turn's messages (user text, tool calls, their results, the answer) stay together.
-    Tool calls of one model answer run concurrently.
+    Tool calls of one model answer run concurrently. [`Cancel`][agentic.branches.Cancel]
+    ends a queued or running turn early (a `BranchRef` sends it when its caller stops
+    waiting).
 
     **Lifecycle.** `created` (built, not started) → `ready` (idle) ⇄ `running` (a turn
     or an Event in flight) → `stopped`. Importing a state is refused unless idle; a
@@ -269,6 +273,8 @@ class Branch(AgentLoop, BranchStateHandlers, Actor):
                 return self._invoke(message)
             case Chat() | RunPlan() | ChatModel():
                 return self._accept_turn(message)
+            case Cancel(ticket=ticket, reason=reason):
+                return self._cancel_request(ticket, reason)
             case Export(upto=upto):
                 return self._export(upto)
             case Import(state=state):

@@ -6,6 +6,7 @@ AgenticError
     BranchStateError                  # .state: not legal in the Branch's lifecycle state
       BranchStoppedError(BranchStateError, ActorDeadError)   # the Branch has stopped
     ChatFailedError                   # .event: a provider call of a turn did not complete
+    RequestCancelledError             # .ticket: the request was cancelled before it finished
 ```
 
 Every error pickles with its attributes, so it can cross an actor boundary as a value.
@@ -18,7 +19,13 @@ from typing import Any
 from agentic.actors import ActorDeadError
 from agentic.errors import AgenticError
 
-__all__ = ["BranchError", "BranchStateError", "BranchStoppedError", "ChatFailedError"]
+__all__ = [
+    "BranchError",
+    "BranchStateError",
+    "BranchStoppedError",
+    "ChatFailedError",
+    "RequestCancelledError",
+]
 
 
 def _rebuild(cls: type[BranchError], message: str, state: dict[str, Any]) -> BranchError:
@@ -65,3 +72,16 @@ class ChatFailedError(BranchError):
         super().__init__(message, branch=branch)
         self.event = event
         """The provider-call Event that failed, with its execution record."""
+
+
+class RequestCancelledError(BranchError):
+    """A request was cancelled (a [`Cancel`][agentic.branches.Cancel]) before it finished.
+
+    [`BranchRef`][agentic.branches.BranchRef] sends that Cancel itself when its caller
+    stops waiting: the call timed out, or the awaiting task was cancelled.
+    """
+
+    def __init__(self, message: str, *, branch: str | None = None, ticket: Any = None) -> None:
+        super().__init__(message, branch=branch)
+        self.ticket = ticket
+        """The cancelled request's ticket."""

@@ -8,7 +8,8 @@ exception is [`RegisterTool`][agentic.branches.RegisterTool]: a tool is code.
 Requests that finish later (`InvokeTool`, `Chat`, `RunPlan`, `ChatModel`) carry a
 `ticket`. The Branch answers the ask at once with [`Accepted`][agentic.branches.Accepted]
 and, when the work is done, publishes an [`Outcome`][agentic.branches.Outcome] on the
-system's bus under [`reply_topic(branch, ticket)`][agentic.branches.reply_topic].
+system's bus under [`reply_topic(branch, ticket)`][agentic.branches.reply_topic];
+[`Cancel`][agentic.branches.Cancel] with that ticket ends the request early.
 [`BranchRef`][agentic.branches.BranchRef] does this dance for you.
 """
 
@@ -28,6 +29,7 @@ __all__ = [
     "AddMessage",
     "BranchInfo",
     "BranchStatus",
+    "Cancel",
     "Chat",
     "ChatModel",
     "ChatResult",
@@ -144,6 +146,23 @@ class ChatModel(BaseModel):
     ticket: UUID | None = None
 
 
+class Cancel(BaseModel):
+    """End the request with this ticket early; answers whether there was one to end.
+
+    A queued turn is dropped. The running turn stops where it is: its model and tool
+    calls in flight are cancelled, each tool call the model asked for and that has no
+    result yet gets an error result (so the conversation stays well-formed for the next
+    model call), and the messages it added stay. A plan records its current step as
+    `cancelled`. An `InvokeTool`'s Event is cancelled. The request's caller hears
+    [`RequestCancelledError`][agentic.branches.RequestCancelledError] (for `InvokeTool`:
+    the cancelled Event). A ticket that is unknown or already answered changes nothing.
+    """
+
+    model_config = _FROZEN
+    ticket: UUID
+    reason: str = "cancelled by the caller"
+
+
 class Export(BaseModel):
     """Answer the Branch's whole state as JSON-compatible data (the first `upto` messages)."""
 
@@ -249,7 +268,7 @@ class PlanStep(Element):
     """Its position in the plan (0-based)."""
     text: str
     """What the step asks."""
-    status: Literal["done", "max_steps", "failed"] = "done"
+    status: Literal["done", "max_steps", "failed", "cancelled"] = "done"
     """How its chat turn ended."""
     result: str = ""
     """The turn's final answer (or the error, when it failed)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -11,13 +12,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from agentic.actors import ActorDeadError, ActorRef, ActorSystem, AskTimeoutError
+from agentic.actors import ActorDeadError, ActorRef, ActorSystem, AskTimeoutError, MailboxFullError
 from agentic.branches._branch import Branch, Fork, RegisterTool, SnapshotJournal
 from agentic.branches._errors import BranchStoppedError
 from agentic.branches._messages import Message, UserMessage
 from agentic.branches._protocol import (
     AddMessage,
     BranchInfo,
+    Cancel,
     Chat,
     ChatModel,
     ChatResult,
@@ -58,7 +60,10 @@ class BranchRef:
 
     Requests that take time (`invoke`, `chat`, `run_plan`, `chat_model`) travel as
     values: the ask is answered at once with a ticket, and the outcome comes back on
-    the system's bus under that ticket.
+    the system's bus under that ticket. A caller that stops waiting (its call timed
+    out, the awaiting task was cancelled, Ctrl-C) cancels the request on the Branch
+    (see [`Cancel`][agentic.branches.Cancel]), so no turn goes on for nobody and the
+    turns queued behind it start.
 
     Example:
         ```python
@@ -309,8 +314,14 @@ class BranchRef:
         return BranchStoppedError(msg, branch=self.name)
 
     def _late(self) -> AskTimeoutError:
-        msg = f"branch {self.name!r} did not finish within {self.timeout} s"
+        msg = f"branch {self.name!r} did not finish within {self.timeout} s; request cancelled"
         return AskTimeoutError(msg, name=self.name, timeout=self.timeout)
+
+    def _cancel(self, ticket: UUID, reason: str, *, wait: float | None = None) -> None:
+        # Best effort: a stopped Branch has nothing left to cancel; a full mailbox
+        # (after `wait` seconds) loses the Cancel, and the request runs to its end.
+        with contextlib.suppress(ActorDeadError, MailboxFullError):
+            self.ref.tell(Cancel(ticket=ticket, reason=reason), timeout=wait)
 
     def _ask(self, message: Any) -> Any:
         try:
@@ -334,18 +345,31 @@ class BranchRef:
         ticket = uuid.uuid4()
         deadline = time.monotonic() + self.timeout
         with self.ref_system().bus.subscribe(reply_topic(self.name, ticket), maxsize=1) as sub:
-            self._ask(request(ticket))
-            event = sub.get(timeout=max(deadline - time.monotonic(), 0.0))
+            try:
+                self._ask(request(ticket))
+                event = sub.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except BaseException:  # e.g. KeyboardInterrupt, or the ask itself timed out
+                self._cancel(ticket, "the caller was interrupted")
+                raise
             closed = sub.closed
+        if event is None and not closed:
+            self._cancel(ticket, f"the caller stopped waiting after {self.timeout} s")
         return self._outcome(event.payload if event is not None else None, closed=closed)
 
     async def _acall(self, request: Callable[[UUID], Any]) -> Any:
         ticket = uuid.uuid4()
         deadline = time.monotonic() + self.timeout
         with self.ref_system().bus.subscribe(reply_topic(self.name, ticket), maxsize=1) as sub:
-            await self._aask(request(ticket))
-            event = await sub.get_async(timeout=max(deadline - time.monotonic(), 0.0))
+            try:
+                await self._aask(request(ticket))
+                event = await sub.get_async(timeout=max(deadline - time.monotonic(), 0.0))
+            except BaseException:  # the awaiting task was cancelled, or the ask timed out
+                # Never block the host's loop: a full mailbox loses the Cancel.
+                self._cancel(ticket, "the awaiting task was cancelled", wait=0)
+                raise
             closed = sub.closed
+        if event is None and not closed:
+            self._cancel(ticket, f"the caller stopped waiting after {self.timeout} s", wait=0)
         return self._outcome(event.payload if event is not None else None, closed=closed)
 
     def _outcome(self, outcome: Outcome | None, *, closed: bool) -> Any:

@@ -52,6 +52,8 @@ class ChatRun:
     added: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: bool = False
+    cancelled: Exception | None = None
+    """Set when a Cancel stops the run: it ends with this error, whatever else happens."""
 
 
 @dataclass
@@ -67,6 +69,8 @@ class PlanRun:
     added: list[str] = field(default_factory=list)
     current: ChatRun | None = None
     done: bool = False
+    cancelled: Exception | None = None
+    """Set when a Cancel stops the run: it ends with this error, whatever else happens."""
 
 
 @dataclass
@@ -79,6 +83,8 @@ class ModelRun:
     added: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: bool = False
+    cancelled: Exception | None = None
+    """Set when a Cancel stops the run: it ends with this error, whatever else happens."""
 
 
 def turn_messages(run: Any) -> int:
