@@ -235,6 +235,78 @@ class TestProcesses:
                         pipe.close()
 
 
+INTERRUPTED = """
+import linecache, os, signal, sqlite3, sys, threading, time
+from agentic.store import NewRecord, SQLiteEventStore
+path = sys.argv[1]
+store = SQLiteEventStore(path, durability="normal", timeout=20)
+committer = store._committer
+blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+blocker.execute("BEGIN IMMEDIATE")  # the leader's BEGIN waits on this lock
+
+
+def append(who):
+    return store.append("a", [NewRecord("t", {"who": who})])
+
+
+leader = threading.Thread(target=append, args=("leader",))
+leader.start()
+while not committer._writing:
+    time.sleep(0.001)
+main = threading.get_ident()
+
+
+def waiting(ident):
+    frame = sys._current_frames().get(ident)
+    line = "" if frame is None else linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return "request.wake.acquire()" in line
+
+
+def interrupt():
+    while not waiting(main):  # the main thread waits behind the leader,
+        time.sleep(0.001)
+    worker.start()
+    while not waiting(worker.ident):  # and the worker behind it
+        time.sleep(0.001)
+    signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C while the main thread waits
+
+
+worker = threading.Thread(target=append, args=("worker",))
+threading.Thread(target=interrupt).start()
+try:
+    append("main")
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+blocker.execute("COMMIT")
+leader.join()
+worker.join(10)
+later = threading.Thread(target=append, args=("later",))
+later.start()
+later.join(10)
+if worker.is_alive() or later.is_alive():
+    print("hung", flush=True)
+    os._exit(1)
+store.close()
+with SQLiteEventStore(path) as reopened:
+    print(" ".join(sorted(r.payload["who"] for r in reopened.read("a"))), flush=True)
+"""
+
+
+class TestInterrupt:
+    def test_ctrl_c_while_waiting_to_append_leaves_the_store_working(self, tmp_path):
+        """An append interrupted while it waits behind another (Ctrl-C) writes nothing, blocks no one."""
+        child = subprocess.run(
+            [sys.executable, "-c", INTERRUPTED, str(tmp_path / "e.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )  # the child ends itself (os._exit) if an append hangs
+        assert child.stdout.split("\n")[:2] == ["interrupted", "later leader worker"], child.stderr
+        assert child.returncode == 0, child.stderr
+
+
 OPENER = """
 import sys
 from agentic.store import NewRecord, SQLiteEventStore

@@ -132,11 +132,12 @@ def _dumps(payload: dict[str, Any], stream: str, index: int) -> bytes:
 
 
 class _Request:
-    __slots__ = ("done", "error", "parts", "results", "wake")
+    __slots__ = ("done", "error", "parts", "promoted", "results", "wake")
 
     def __init__(self, parts: list[Part]) -> None:
         self.parts = parts
         self.done = False
+        self.promoted = False  # handed the writer's role (set under the committer's lock)
         self.results: list[AppendResult] = []
         self.error: BaseException | None = None
         # A lock held from birth: releasing it wakes the one thread waiting on it (a
@@ -232,7 +233,11 @@ class GroupCommitter:
             self._writing = True
         if not lead:
             # Woken either with the request done, or to lead the next group.
-            request.wake.acquire()
+            try:
+                request.wake.acquire()
+            except BaseException:
+                self._withdraw(request)  # e.g. Ctrl-C: the queue must not wait for us
+                raise
             if request.done:
                 return _outcome(request)
         # The leader's own request is first in the queue: a new leader found the queue
@@ -247,14 +252,33 @@ class GroupCommitter:
                 if other is not request:
                     other.wake.release()
             with self._lock:
-                if self._queue:
-                    # Hand the writer's role to the oldest waiter: it commits
-                    # everything queued meanwhile as the next group.
-                    self._queue[0].wake.release()
-                else:
-                    self._writing = False
-                    self._idle.notify_all()
+                self._hand_over()
         return _outcome(request)
+
+    def _hand_over(self) -> None:
+        # Called with the lock held by the writer giving up its role: hand it to the
+        # oldest waiter, which commits everything queued meanwhile as the next group.
+        if self._queue:
+            self._queue[0].promoted = True
+            self._queue[0].wake.release()
+        else:
+            self._writing = False
+            self._idle.notify_all()
+
+    def _withdraw(self, request: _Request) -> None:
+        """Take back a request whose caller stopped waiting (interrupted, e.g. Ctrl-C).
+
+        A request still queued is dropped, so nothing of it is written; if it had just
+        been handed the writer's role, the role goes on to the next waiter. A request
+        already taken into a group is being written by that group's writer (its caller
+        cannot know the outcome; a re-send with the same idempotency keys is safe).
+        """
+        with self._lock:
+            if not any(queued is request for queued in self._queue):
+                return
+            self._queue = [queued for queued in self._queue if queued is not request]
+            if request.promoted:
+                self._hand_over()
 
     def _write(self, batch: list[_Request]) -> None:
         conn = self._conn
