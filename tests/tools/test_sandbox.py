@@ -307,3 +307,52 @@ class TestPolicyOnFileTools:
         event = asyncio.run(main())
         assert event.status is EventStatus.DENIED
         assert (layout / "top.txt").read_text() == "top"
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "docs/note.txt",
+            "./docs/note.txt",
+            "docs\\note.txt",
+            ".\\docs/./note.txt",
+            "docs//note.txt/",
+        ],
+    )
+    def test_a_path_rule_sees_every_spelling_of_the_path(self, layout, path):
+        """A deny glob on docs/* holds for every spelling the sandbox opens as docs/note.txt."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="no docs",
+                    effect="deny",
+                    targets=["read_file"],
+                    when=[Condition(argument="path", op="glob", value="docs/*")],
+                )
+            ]
+        )
+
+        async def main():
+            ex = Executor(ToolRegistry(file_tools(layout)), default_chain(policy=policy))
+            return await ex.submit(Call(target="read_file", arguments={"path": path}))
+
+        event = asyncio.run(main())
+        assert event.status is EventStatus.DENIED
+        assert event.execution.response is None
+
+    @pytest.mark.parametrize(
+        ("sent", "canonical"),
+        [
+            ("./a//b/", "a/b"),
+            ("a\\b", "a/b"),
+            (".", "."),
+            ("./", "."),
+            ("a/./b/.", "a/b"),
+            ("a/../b", "a/../b"),  # kept for the sandbox to refuse, as sent
+            ("/etc/passwd", "/etc/passwd"),
+        ],
+    )
+    def test_paths_are_validated_to_their_canonical_form(self, layout, sent, canonical):
+        """The file tools' validation gives each path in the form the sandbox opens it in."""
+        for tool in file_tools(layout):
+            arguments = {"path": sent} | ({"content": ""} if tool.name == "write_file" else {})
+            assert tool.validate(arguments)["path"] == canonical

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from agentic.tools._errors import ToolError
 from agentic.tools._sandbox import Sandbox
 from agentic.tools._tool import Tool
 
 __all__ = ["file_tools"]
+
+_CanonicalPath = Annotated[str, AfterValidator(Sandbox.canonical)]
+"""A path argument, validated to its canonical spelling (what a policy rule then sees)."""
 
 
 def file_tools(
@@ -24,7 +29,9 @@ def file_tools(
     Paths are relative to `root`; absolute paths, `..`, NUL bytes, over-long paths
     and symlinks anywhere on the way are refused (see
     [`Sandbox`][agentic.tools.Sandbox]), also when a symlink is swapped in while
-    the tool runs.
+    the tool runs. Validation gives each path in its canonical spelling
+    ([`Sandbox.canonical`][agentic.tools.Sandbox.canonical]: `"./docs//a.txt"`
+    is `"docs/a.txt"`), so policy rules on `path` see the file that is opened.
 
     Args:
         root: The directory the tools may touch.
@@ -35,7 +42,7 @@ def file_tools(
     """
     box = Sandbox(root)
 
-    def read_file(path: str, max_bytes: int = max_read_bytes) -> dict[str, Any]:
+    def read_file(path: _CanonicalPath, max_bytes: int = max_read_bytes) -> dict[str, Any]:
         """Read a UTF-8 text file under the workspace root.
 
         Args:
@@ -51,7 +58,7 @@ def file_tools(
         return {"path": path, "content": text, "truncated": truncated}
 
     def write_file(
-        path: str, content: str, *, append: bool = False, create_dirs: bool = False
+        path: _CanonicalPath, content: str, *, append: bool = False, create_dirs: bool = False
     ) -> dict[str, Any]:
         """Write a UTF-8 text file under the workspace root.
 
@@ -72,7 +79,7 @@ def file_tools(
             handle.write(data)
         return {"path": path, "bytes": len(data)}
 
-    def list_files(path: str = ".") -> dict[str, Any]:
+    def list_files(path: _CanonicalPath = ".") -> dict[str, Any]:
         """List a directory under the workspace root.
 
         Args:

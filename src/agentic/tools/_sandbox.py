@@ -50,6 +50,21 @@ class Sandbox:
         self.root = real
         """The root directory (symlinks resolved once, at creation)."""
 
+    @staticmethod
+    def canonical(path: str) -> str:
+        r"""Return `path` in the one spelling the sandbox opens it by.
+
+        `\` becomes `/`, and empty and `.` components are dropped (`"./a//b/"` is
+        `"a/b"`; the root is `"."`), so a policy rule on the path (a glob, say)
+        judges the file that would be opened, however the path was written.
+        Absolute paths and `..` are left for [`parts()`][agentic.tools.Sandbox.parts]
+        to refuse: an absolute path is returned as it is.
+        """
+        if not isinstance(path, str) or path.startswith(("/", "\\")):
+            return path
+        parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+        return "/".join(parts) or "."
+
     def parts(self, path: str) -> list[str]:
         """Split a relative path into checked components (`[]` for the root itself).
 
