@@ -176,6 +176,8 @@ def cases(ids: dict[str, str], tmp: Path) -> list[tuple[list[str], int, str]]:
         (["branch", "show", "nope"], 2, "not found"),
         (["--providers", "/nonexistent.toml", "branch", "create", "c"], 2, ""),
         (["events", "show", "--from", "0"], 2, "--from"),
+        (["events", "show", "--from", "9" * 20], 2, "--from"),
+        (["events", "show", "--to", "9" * 20], 2, "--to"),
         (["element", "frobnicate"], 2, "No such command"),
         (["element", "create"], 2, "Missing option"),
     ]

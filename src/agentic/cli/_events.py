@@ -25,6 +25,9 @@ Stream = Annotated[str | None, typer.Option("--stream", "-s", help="Only this st
 Types = Annotated[
     list[str] | None, typer.Option("--type", "-t", help="Only records of this type (repeatable).")
 ]
+# Positions are SQLite integers: a larger number is bad input, not an overflow inside.
+_MAX_POSITION = 2**63 - 1
+
 Correlation = Annotated[
     str | None, typer.Option("--correlation", "-c", help="Only this correlation id.")
 ]
@@ -87,8 +90,12 @@ def show(
     stream: Stream = None,
     types: Types = None,
     correlation: Correlation = None,
-    start: Annotated[int, typer.Option("--from", min=1, help="First position.")] = 1,
-    end: Annotated[int | None, typer.Option("--to", min=1, help="Last position.")] = None,
+    start: Annotated[
+        int, typer.Option("--from", min=1, max=_MAX_POSITION, help="First position.")
+    ] = 1,
+    end: Annotated[
+        int | None, typer.Option("--to", min=1, max=_MAX_POSITION, help="Last position.")
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Show every matching record between two positions."""
