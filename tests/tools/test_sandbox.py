@@ -130,6 +130,22 @@ class TestFileTools:
             {"name": "top.txt", "type": "file"},
         ]
 
+    def test_listing_survives_a_name_that_is_not_utf8(self, layout):
+        """A file whose name is not UTF-8 is listed (with U+FFFD) instead of failing the listing."""
+        os.close(os.open(os.fsencode(layout) + b"/bad\xff.txt", os.O_CREAT | os.O_WRONLY, 0o644))
+
+        async def main():
+            ex = Executor(ToolRegistry(file_tools(layout)), default_chain())
+            return await ex.submit(Call(target="list_files", arguments={}))
+
+        event = asyncio.run(main())
+        assert event.status is EventStatus.COMPLETED, event.execution.error
+        assert event.execution.response["entries"] == [
+            {"name": "bad\ufffd.txt", "type": "file"},
+            {"name": "docs", "type": "dir"},
+            {"name": "top.txt", "type": "file"},
+        ]
+
     def test_missing_parent_without_create_dirs(self, layout):
         """Writing into a missing directory fails unless create_dirs is set."""
         with pytest.raises(FileNotFoundError):

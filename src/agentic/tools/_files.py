@@ -32,6 +32,7 @@ def file_tools(
     the tool runs. Validation gives each path in its canonical spelling
     ([`Sandbox.canonical`][agentic.tools.Sandbox.canonical]: `"./docs//a.txt"`
     is `"docs/a.txt"`), so policy rules on `path` see the file that is opened.
+    `list_files` shows a name that is not UTF-8 with U+FFFD for each bad byte.
 
     Args:
         root: The directory the tools may touch.
@@ -100,8 +101,17 @@ def file_tools(
                     kind = "file"
                 else:
                     kind = "other"
-                entries.append({"name": entry.name, "type": kind})
+                entries.append({"name": _shown(entry.name), "type": kind})
         entries.sort(key=lambda e: e["name"])
         return {"path": path, "entries": entries, "truncated": truncated}
 
     return [Tool(read_file), Tool(write_file), Tool(list_files)]
+
+
+def _shown(name: str) -> str:
+    """Return a file name as JSON can carry it: bytes that are not UTF-8 become U+FFFD."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir kept undecodable bytes as lone surrogates
+        return os.fsencode(name).decode("utf-8", errors="replace")
+    return name
