@@ -1,11 +1,14 @@
 """Subscriptions: catch up, then follow live, with no gap and no repeat."""
 
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 
-from agentic.store import NewRecord, SQLiteEventStore, Subscription
+import pytest
+
+from agentic.store import CorruptRecordError, NewRecord, SQLiteEventStore, Subscription
 
 
 def tick(n: int, kind: str = "t") -> NewRecord:
@@ -89,6 +92,29 @@ class TestCatchUpThenLive:
         """follow(idle_timeout) stops when nothing arrives in time."""
         store.append("a", [tick(1)])
         assert [r.position for r in store.subscribe(1).follow(idle_timeout=0.05)] == [1]
+
+
+class TestCorruption:
+    def test_a_corrupt_record_is_never_skipped_and_nothing_is_delivered_twice(self, store):
+        """A subscriber that retries after a CorruptRecordError gets each good record once."""
+        store.append("a", [tick(n) for n in range(3000)])
+        bad = sqlite3.connect(store.path)
+        bad.execute("UPDATE records SET payload = X'7b' WHERE position = 2500")
+        bad.commit()
+        bad.close()
+        sub = store.subscribe(1)
+        seen: list[int] = []
+        failures: list[int | None] = []
+        for _ in range(4):
+            try:
+                seen.extend(record.position for record in sub.poll(0))
+            except CorruptRecordError as exc:
+                failures.append(exc.position)
+        assert failures == [2500, 2500]
+        assert seen == list(range(1, 2001))  # the page before the bad one, once
+        assert sub.next_position == 2001
+        with pytest.raises(CorruptRecordError):
+            sub.poll(0)
 
 
 class TestAcrossProcesses:

@@ -101,15 +101,23 @@ class Subscription:
             last = self._store.last_position()
             if last >= self._next:
                 upper = min(last, self._next + _CHUNK - 1)
-                self._buffer.extend(
-                    self._store.read_all(
-                        self._next,
-                        upper,
-                        stream=self._stream,
-                        types=self._types,
-                        correlation_id=self._correlation_id,
+                try:
+                    self._buffer.extend(
+                        self._store.read_all(
+                            self._next,
+                            upper,
+                            stream=self._stream,
+                            types=self._types,
+                            correlation_id=self._correlation_id,
+                        )
                     )
-                )
+                except BaseException:
+                    # A bad record (or a closed store) past what was read: keep what
+                    # came before it, and resume after that, not from the chunk's start
+                    # (which would hand those records out a second time).
+                    if self._buffer:
+                        self._next = self._buffer[-1].position + 1
+                    raise
                 self._next = upper + 1
                 if self._buffer:
                     return True
