@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
+from pathlib import Path
 from typing import Annotated, Literal
 
 import pytest
@@ -88,6 +90,46 @@ class TestSchema:
         t = Tool(odd)
         assert set(t.parameters["properties"]) == {"json", "schema", "model_config"}
         assert run(t.invoke(t.validate({"json": "j", "schema": "2"}))) == "j2False"
+
+    def test_arguments_bound_by_a_partial_are_fixed(self, tmp_path):
+        """A partial's bound keywords are not parameters; the rest keep their types and docs."""
+        (tmp_path / "notes.txt").write_text("inside")
+
+        def read(name: str, limit: int = 100, *, root: str) -> str:
+            """Read a file.
+
+            Args:
+                name: The file.
+                limit: At most this many characters.
+                root: The directory.
+            """
+            return (Path(root) / name).read_text()[:limit]
+
+        t = Tool(functools.partial(read, root=str(tmp_path)), name="read")
+        assert t.description == "Read a file."
+        assert t.parameters["properties"] == {
+            "name": {"description": "The file.", "type": "string"},
+            "limit": {
+                "default": 100,
+                "description": "At most this many characters.",
+                "type": "integer",
+            },
+        }
+        assert t.validate({"name": "notes.txt", "limit": "3"}) == {"name": "notes.txt", "limit": 3}
+        with pytest.raises(ArgumentValidationError, match="root"):
+            t.validate({"name": "passwd", "root": "/etc"})
+        assert run(t.invoke(t.validate({"name": "notes.txt"}))) == "inside"
+
+    def test_nested_partials_fix_every_bound_argument(self):
+        """Keywords bound by a partial of a partial are fixed too; positional ones vanish."""
+
+        def f(a: int, b: int, c: int, d: int = 0) -> int:
+            return a + b + c + d
+
+        t = Tool(functools.partial(functools.partial(f, 1, c=3), d=4), name="f")
+        assert set(t.parameters["properties"]) == {"b"}
+        assert t.parameters["properties"]["b"]["type"] == "integer"
+        assert run(t.invoke(t.validate({"b": "2"}))) == 10
 
     @pytest.mark.parametrize(
         ("func", "fragment"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -70,7 +71,8 @@ class Tool:
         """Make a tool of `func`.
 
         Args:
-            func: Any typed callable, sync or async (a coroutine function).
+            func: Any typed callable, sync or async (a coroutine function). Keywords
+                bound by a `functools.partial` are fixed: they are not parameters.
             name: The tool's name (default: the function's name); letters, digits,
                 `_` and `-`, at most 64.
             description: What it does (default: the docstring's summary).
@@ -102,7 +104,7 @@ class Tool:
         """Runs sync callables in threads and counts the abandoned ones."""
         self.is_async = _is_async(func)
         """Whether the callable is a coroutine function."""
-        summary, arg_docs = parse_docstring(inspect.getdoc(func))
+        summary, arg_docs = parse_docstring(inspect.getdoc(_unwrap_partial(func)[0]))
         self.description: str = description if description is not None else summary
         """What the tool does."""
         self._model, self._fields = _arguments_model(func, name, arg_docs)
@@ -241,6 +243,15 @@ def _is_async(func: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call)
 
 
+def _unwrap_partial(func: Callable[..., Any]) -> tuple[Callable[..., Any], set[str]]:
+    """Return the callable inside any `functools.partial`s, and the keywords they bind."""
+    fixed: set[str] = set()
+    while isinstance(func, functools.partial):
+        fixed.update(func.keywords)
+        func = func.func
+    return func, fixed
+
+
 def _arguments_model(
     func: Callable[..., Any], name: str, docs: dict[str, str]
 ) -> tuple[type[BaseModel], list[tuple[str, str]]]:
@@ -249,8 +260,9 @@ def _arguments_model(
     except (TypeError, ValueError) as exc:
         msg = f"tool {name!r}: cannot read the signature of {func!r}: {exc}"
         raise ToolDefinitionError(msg) from exc
+    inner, fixed = _unwrap_partial(func)
     try:
-        target = func if inspect.isroutine(func) else type(func).__call__
+        target = inner if inspect.isroutine(inner) else type(inner).__call__
         hints = get_type_hints(target, include_extras=True)
     except Exception as exc:  # any failure to resolve annotations
         msg = f"tool {name!r}: cannot resolve the type annotations of {func!r}: {exc}"
@@ -258,6 +270,8 @@ def _arguments_model(
     fields: dict[str, Any] = {}
     names: list[tuple[str, str]] = []
     for index, param in enumerate(signature.parameters.values()):
+        if param.name in fixed:  # bound by a partial: its value is not the caller's to give
+            continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
             msg = (
                 f"tool {name!r}: parameter {param.name!r} is {param.kind.description}; "
