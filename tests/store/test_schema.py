@@ -51,6 +51,32 @@ class TestOpening:
         with pytest.raises(NotAStoreError, match="not an agentic event store"):
             SQLiteEventStore(path)
 
+    def test_refusing_a_foreign_database_changes_nothing(self, tmp_path):
+        """A foreign SQLite file is refused as it was: same bytes, same journal mode."""
+        path = tmp_path / "other.db"
+        conn = raw(path)
+        conn.execute("CREATE TABLE users (id INTEGER)")
+        conn.execute("INSERT INTO users VALUES (1)")
+        conn.close()
+        before = path.read_bytes()
+        with pytest.raises(NotAStoreError, match=r"other\.db"):
+            SQLiteEventStore(path)
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+        conn = raw(path)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        conn.close()
+
+    def test_refusing_a_file_that_is_not_a_database_changes_nothing(self, tmp_path):
+        """A file that is not SQLite is refused as it was, with no files left beside it."""
+        path = tmp_path / "events.db"
+        before = b"this is not a database, it is a text file " * 100
+        path.write_bytes(before)
+        with pytest.raises(NotAStoreError):
+            SQLiteEventStore(path)
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["events.db"]
+
     def test_missing_directory(self, tmp_path):
         """A path in a missing directory raises StoreOpenError (an OSError)."""
         with pytest.raises(StoreOpenError) as info:

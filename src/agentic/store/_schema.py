@@ -65,12 +65,23 @@ _DDL = (
 )
 
 
-def connect(path: Path, *, durability: Durability, timeout: float) -> sqlite3.Connection:
+def connect(
+    path: Path, *, durability: Durability, timeout: float, check: bool = False
+) -> sqlite3.Connection:
     """Open a connection in autocommit mode with WAL, busy timeout and durability set.
+
+    Args:
+        path: The database file.
+        durability: Sets `synchronous`.
+        timeout: Seconds to wait for another connection's lock.
+        check: Refuse a foreign or other-version file before anything is changed
+            (switching to WAL rewrites the file's header, for good).
 
     Raises:
         StoreOpenError: The file cannot be opened or created.
-        NotAStoreError: The file is not a SQLite database.
+        NotAStoreError: The file is not a SQLite database (or, with `check`, holds
+            other tables).
+        SchemaVersionError: With `check`, the store has another schema version.
     """
     if durability not in _SYNCHRONOUS:
         msg = f"durability must be one of {sorted(_SYNCHRONOUS)}, not {durability!r}"
@@ -86,11 +97,16 @@ def connect(path: Path, *, durability: Durability, timeout: float) -> sqlite3.Co
         raise StoreOpenError(msg, path=path) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if check:
+            _check_tables(conn, path)
         mode = _switch_to_wal(conn, timeout)
         conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[durability]}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _open_error(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
     if str(mode).lower() != "wal":
         conn.close()
         msg = f"cannot switch event store {str(path)!r} to WAL mode (got {mode!r})"
@@ -137,22 +153,33 @@ def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         raise _open_error(path, exc) from exc
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        if "agentic_meta" not in tables:
-            if tables:
-                msg = (
-                    f"{str(path)!r} is a SQLite database but not an agentic event store "
-                    f"(it has tables {sorted(tables)[:5]} and no agentic_meta)"
-                )
-                raise NotAStoreError(msg, path=path)  # noqa: TRY301 - rolled back below
+        if not _check_tables(conn, path):
             _create(conn)
-        else:
-            _check_version(conn, path)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # a second ROLLBACK would fail and hide the error
             conn.execute("ROLLBACK")
         raise
+
+
+def _check_tables(conn: sqlite3.Connection, path: Path) -> bool:
+    """Return whether the database holds a store of our version (False: it is empty).
+
+    Raises:
+        NotAStoreError: It holds other tables and none of ours.
+        SchemaVersionError: It holds a store of another schema version.
+    """
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    if "agentic_meta" not in tables:
+        if tables:
+            msg = (
+                f"{str(path)!r} is a SQLite database but not an agentic event store "
+                f"(it has tables {sorted(tables)[:5]} and no agentic_meta)"
+            )
+            raise NotAStoreError(msg, path=path)
+        return False
+    _check_version(conn, path)
+    return True
 
 
 def _create(conn: sqlite3.Connection) -> None:

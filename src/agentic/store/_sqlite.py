@@ -73,7 +73,7 @@ class SQLiteEventStore:
         self._path = Path(path)
         self._durability: Durability = durability
         self._timeout = timeout
-        writer = connect(self._path, durability=durability, timeout=timeout)
+        writer = connect(self._path, durability=durability, timeout=timeout, check=True)
         try:
             ensure_schema(writer, self._path)
         except BaseException:
