@@ -10,7 +10,7 @@ import pytest
 import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.execution.helpers import Probe, call, run
+from tests.execution.helpers import FlakyError, Probe, call, run
 
 from agentic.errors import ImmutableError
 from agentic.execution import (
@@ -18,9 +18,12 @@ from agentic.execution import (
     AuditProcessor,
     Call,
     Executor,
+    FunctionTarget,
     Policy,
     PolicyProcessor,
+    RetryProcessor,
     Rule,
+    TargetMap,
     ValidationProcessor,
     canonical_json,
     is_secret_key,
@@ -163,6 +166,69 @@ def recorded(audit: AuditProcessor, event: Call) -> dict[str, Any]:
 def conversation(n: int) -> list[dict[str, Any]]:
     """`n` messages as a Branch sends them to a provider."""
     return [{"role": "user", "content": f"message {i} " * 10, "metadata": {}} for i in range(n)]
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a nested value (keys included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _strings(k) + _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _strings(v)]
+    return []
+
+
+class TestSecretsInMessages:
+    """A secret argument quoted back in an error or a reason is redacted there too."""
+
+    @staticmethod
+    def _refuse(arguments: dict[str, Any]) -> Any:
+        config = arguments.get("config", {})
+        secret = arguments.get("password") or config.get("api_key")
+        msg = f"server refused credentials {secret!r} (and {json.dumps(secret)})"
+        raise FlakyError(msg, retryable=True)
+
+    def _logs(self, arguments: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+        audit = AuditProcessor()
+        targets = TargetMap([FunctionTarget("connect", self._refuse)])
+
+        async def no_wait(_seconds: float) -> None:
+            return None
+
+        async def main():
+            chain = [audit, RetryProcessor(2, sleep=no_wait)]
+            return await Executor(targets, chain).submit(
+                Call(target="connect", arguments=arguments)
+            )
+
+        with structlog.testing.capture_logs() as lines:
+            event = run(main())
+        assert event.status is EventStatus.FAILED
+        return audit.logs[0], lines
+
+    @pytest.mark.parametrize(
+        "arguments",
+        [
+            {"password": 'hunter2-"quoted"\\-pass', "user": "bob"},
+            {"config": {"api_key": "sk-live-ABCDEF", "region": "eu"}},
+        ],
+    )
+    def test_secret_values_never_reach_messages_reasons_or_lines(self, arguments):
+        """Error messages, attempts, retry notes, the reason and the line hold no secret value."""
+        secret = arguments.get("password") or arguments["config"]["api_key"]
+        log, lines = self._logs(arguments)
+        for text in _strings([log.record, log.metadata, lines]):
+            for form in (secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]):
+                assert form not in text
+        message = log.record["execution"]["error"]["message"]
+        assert message.startswith(f"server refused credentials '{REDACTED}'")
+        assert log.record["metadata"]["decisions"][0]["by"] == "retry"
+
+    def test_short_values_and_other_arguments_are_left_alone(self):
+        """Only values of secret keys are scrubbed, and only those of 4 characters or more."""
+        log, _ = self._logs({"password": "abc", "user": "server"})
+        assert log.record["execution"]["error"]["message"].startswith("server refused")
 
 
 class TestBoundedValues:

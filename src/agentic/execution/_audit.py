@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 from typing import Any
@@ -36,6 +37,7 @@ DEFAULT_MAX_VALUE_BYTES = 4096
 """Argument values and responses whose JSON is longer are summarized in the Log."""
 DEFAULT_LINE_VALUE_BYTES = 256
 """Argument values whose JSON is longer are summarized in the log line."""
+_MIN_SCRUBBED = 4  # secret values this long or longer are redacted where texts quote them
 
 
 class AuditProcessor:
@@ -44,7 +46,9 @@ class AuditProcessor:
     Place it outermost, so denials and validation failures are recorded too. The
     Log's `record` is the whole Event (caller, target, arguments, status, decisions
     noted by the gates, reason, response or error, attempts and timings) with the
-    values of secret-looking argument keys replaced by `"***"`; its `metadata` holds
+    values of secret-looking argument keys replaced by `"***"` (also where an error
+    message, the reason or a decision note quotes such a value of 4 characters or
+    more, as written, as `repr()` or as JSON writes it); its `metadata` holds
     the summary (`decision`, `reason`). Each Log is appended to `logs` and emitted
     as one structlog event, `"event.finished"`, at info level (warning when the
     Event failed). The library never configures structlog: the host decides where
@@ -169,7 +173,10 @@ class AuditProcessor:
             raise SerializationError(msg) from exc
         line_arguments: dict[str, Any] | None = None
         if arguments:
-            record["arguments"], line_arguments = self._arguments(arguments)
+            secrets: list[str] = []
+            record["arguments"], line_arguments = self._arguments(arguments, secrets)
+            if secrets:  # a secret quoted back in an error or a reason is redacted there too
+                _scrub_texts(record, secrets)
         elif isinstance(arguments, dict):
             record["arguments"] = line_arguments = {}
         execution = record["execution"]
@@ -205,8 +212,13 @@ class AuditProcessor:
             attempts=len(execution["attempts"]),
         )
 
-    def _arguments(self, arguments: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Return the arguments as the Log stores them and as the log line shows them."""
+    def _arguments(
+        self, arguments: dict[str, Any], secrets: list[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the arguments as the Log stores them and as the log line shows them.
+
+        The secret values redacted are added to `secrets` (as strings).
+        """
         stored: dict[str, Any] = {}
         shown: dict[str, Any] = {}
         secret_keys = self.secret_keys
@@ -221,12 +233,16 @@ class AuditProcessor:
         for key, value in arguments.items():
             if is_secret_key(key, secret_keys):
                 stored[key] = shown[key] = REDACTED
+                _leaves(value, secrets)
             elif (type(value) is str and len(value) <= short) or (
                 type(value) is int and small >= _INT_BYTES and -_INT_LIMIT < value < _INT_LIMIT
             ):
                 stored[key] = shown[key] = value
             else:
-                kept, size = bound(redact(value, secret_keys), max_value_bytes)
+                redacted = redact(value, secret_keys)
+                if redacted is not value:  # it held a secret key somewhere inside
+                    _secrets_inside(value, secret_keys, secrets)
+                kept, size = bound(redacted, max_value_bytes)
                 stored[key] = kept
                 if size <= line_value_bytes or is_summary(kept):
                     shown[key] = kept
@@ -244,3 +260,73 @@ def _log(record: dict[str, Any]) -> Log:
         record=record,
         metadata=summary,
     )
+
+
+def _leaves(value: Any, out: list[str]) -> None:
+    """Add every string and number in `value` (a secret, or a container of secrets) to `out`."""
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(str(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _leaves(item, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _leaves(item, out)
+
+
+def _secrets_inside(value: Any, secret_keys: re.Pattern[str], out: list[str]) -> None:
+    """Add the values under secret keys anywhere in `value` to `out`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key, secret_keys):
+                _leaves(item, out)
+            else:
+                _secrets_inside(item, secret_keys, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _secrets_inside(item, secret_keys, out)
+
+
+def _scrub_texts(record: dict[str, Any], secrets: list[str]) -> None:
+    """Redact secret values where the record quotes them: errors, the reason, decision notes.
+
+    A target's error may quote its arguments (`f"refused {password!r}"`), and retry
+    notes quote the error. Each secret of `_MIN_SCRUBBED` characters or more is
+    replaced as written, as `repr()` writes it and as JSON writes it.
+    """
+    forms = {
+        form
+        for secret in secrets
+        if len(secret) >= _MIN_SCRUBBED
+        for form in (
+            secret,
+            repr(secret)[1:-1],
+            json.dumps(secret)[1:-1],
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+        )
+    }
+    if not forms:
+        return
+    ordered = sorted(forms, key=len, reverse=True)  # a longer form before its own substrings
+
+    def clean(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        for form in ordered:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    execution = record["execution"]
+    execution["reason"] = clean(execution["reason"])
+    errors = [execution["error"], *(a.get("error") for a in execution["attempts"])]
+    for error in errors:
+        if isinstance(error, dict):
+            error["message"] = clean(error.get("message"))
+    metadata = record.get("metadata")
+    decisions = metadata.get("decisions") if isinstance(metadata, dict) else None
+    for decision in decisions if isinstance(decisions, list) else ():
+        if isinstance(decision, dict) and "reason" in decision:
+            decision["reason"] = clean(decision["reason"])
