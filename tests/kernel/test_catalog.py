@@ -295,6 +295,63 @@ class TestReplay:
         catalog.create_pile("p")
         assert replay(store).digest != first.digest
 
+    def test_replay_as_of_a_position(self, store: SQLiteEventStore) -> None:
+        """A replay as of a past position equals the replay taken when the log ended there."""
+        catalog = Catalog(store)
+        catalog.create_element("Note", {"text": "x"})
+        then = replay(store)
+        catalog.create_pile("p")
+        catalog.create_element("Note", {"text": "y"})
+        assert replay(store, position=then.position) == then
+        assert replay(store, position=10**6) == replay(store)
+
+    def test_replay_during_writes_sees_one_position(self, tmp_path: Path) -> None:
+        """A replay while another connection writes rebuilds the state as of one position.
+
+        The writer keeps a bound progression consistent with its pile, so a replay that
+        read the pile before a change and the progression after it would report a
+        problem that no stored state has.
+        """
+        home = tmp_path / "state"
+        setup = open_store(home)
+        catalog = Catalog(setup)
+        catalog.create_pile("p")
+        catalog.create_progression("o", "p")
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            store = open_store(home)
+            try:
+                writer = Catalog(store)
+                while not stop.is_set():
+                    key = str(writer.create_element("Note", {"text": "x"}).id)
+                    writer.pile_add("p", [key])
+                    writer.progression_append("o", [key])
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                store.close()
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        reports = []
+        try:
+            while len(reports) < 30 or reports[-1].position == reports[0].position:
+                reader = open_store(home)  # as each `agentic-cli replay` does
+                try:
+                    reports.append(replay(reader))
+                finally:
+                    reader.close()
+        finally:
+            stop.set()
+            thread.join()
+        assert errors == []
+        assert sum(1 for r in reports if r.problems) == 0
+        for report in reports:
+            assert replay(setup, position=report.position) == report
+        setup.close()
+
 
 class CatalogMachine(RuleBasedStateMachine):
     """Random edits against a plain model; a reopened Catalog and a replay agree with it."""

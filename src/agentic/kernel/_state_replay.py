@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agentic.kernel._catalog import ELEMENTS_STREAM, Catalog
 from agentic.kernel._state_branches import BranchHistory
+from agentic.kernel._state_view import StoreAsOf
 from agentic.store import EventStore
 
 __all__ = ["ReplayReport", "RunSummary", "replay", "run_summaries"]
@@ -85,12 +86,19 @@ def run_summaries(store: EventStore) -> list[RunSummary]:
     return runs
 
 
-def replay(store: EventStore) -> ReplayReport:
+def replay(store: EventStore, *, position: int | None = None) -> ReplayReport:
     """Rebuild every element, pile, progression and branch from the records alone.
 
     Snapshots are ignored, and nothing is written: a replay leaves the store as it was.
+    Everything is read as of one position, so other writers appending meanwhile change
+    neither the result nor its digest.
+
+    Args:
+        store: The event store.
+        position: Rebuild the state as of this position (None: the last one now).
     """
-    position = store.last_position()
+    store = StoreAsOf(store, position)
+    position = store.position
     streams = store.streams()
     catalog = Catalog(store, use_snapshot=False)
     problems: list[str] = []
