@@ -47,6 +47,7 @@ from agentic.branches._protocol import (
     BranchStatus,
     Cancel,
     Chat,
+    ChatDelta,
     ChatModel,
     ChatResult,
     Export,
@@ -59,13 +60,16 @@ from agentic.branches._protocol import (
     ReadMessages,
     Rejected,
     RunPlan,
+    StreamStart,
     StructuredResult,
     reply_topic,
+    stream_topic,
 )
 from agentic.branches._provider_manager import PROVIDER_PREFIX, ProviderManager, ProviderTarget
 from agentic.branches._ref import DEFAULT_TIMEOUT, BranchRef
 from agentic.branches._schema import schema_errors
 from agentic.branches._spawn import spawn_branch
+from agentic.branches._stream import AsyncChatStream, ChatStream
 from agentic.branches._tool_manager import BranchResolver, ToolManager
 from agentic.branches._usage import UsageProcessor
 
@@ -83,6 +87,7 @@ __all__ = [
     "Accepted",
     "AddMessage",
     "AssistantMessage",
+    "AsyncChatStream",
     "Branch",
     "BranchError",
     "BranchInfo",
@@ -95,9 +100,11 @@ __all__ = [
     "BranchStoppedError",
     "Cancel",
     "Chat",
+    "ChatDelta",
     "ChatFailedError",
     "ChatModel",
     "ChatResult",
+    "ChatStream",
     "Export",
     "Fork",
     "Import",
@@ -119,6 +126,7 @@ __all__ = [
     "Role",
     "RunPlan",
     "SnapshotJournal",
+    "StreamStart",
     "StructuredResult",
     "SystemMessage",
     "ToolCallMessage",
@@ -130,5 +138,6 @@ __all__ = [
     "reply_topic",
     "schema_errors",
     "spawn_branch",
+    "stream_topic",
     "to_chat_messages",
 ]

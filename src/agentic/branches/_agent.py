@@ -31,6 +31,7 @@ from agentic.branches._protocol import (
     PlanStep,
     RunPlan,
     StructuredResult,
+    stream_topic,
 )
 from agentic.branches._runs import ChatRun, Finish, ModelRun, PlanRun
 from agentic.branches._schema import schema_errors
@@ -83,14 +84,21 @@ class AgentLoop:
         return message
 
     def _provider_call(
-        self, provider: str | None, conversation: list[ChatMessage], tools: list[Any]
+        self,
+        provider: str | None,
+        conversation: list[ChatMessage],
+        tools: list[Any],
+        stream: dict[str, Any] | None = None,
     ) -> Call:
+        arguments: dict[str, Any] = {
+            "messages": [m.model_dump(mode="json") for m in conversation],
+            "tools": [t.model_dump(mode="json") for t in tools],
+        }
+        if stream is not None:
+            arguments["stream"] = stream
         return Call(
             target=self.providers.target_name(provider),
-            arguments={
-                "messages": [m.model_dump(mode="json") for m in conversation],
-                "tools": [t.model_dump(mode="json") for t in tools],
-            },
+            arguments=arguments,
             caller=self.context.name,
             kind="provider",
         )
@@ -148,7 +156,10 @@ class AgentLoop:
         conversation = to_chat_messages(self.messages.read())
         tools = self.tools.specs() if run.request.use_tools else []
         run.steps += 1
-        call = self._provider_call(run.request.provider, conversation, tools)
+        request, stream = run.request, None
+        if request.stream and request.ticket is not None:
+            stream = {"topic": stream_topic(self.context.name, request.ticket), "step": run.steps}
+        call = self._provider_call(request.provider, conversation, tools, stream)
         self._submit(call, "_model_done", run)
 
     def _model_done(self, run: ChatRun, event: Event) -> None:

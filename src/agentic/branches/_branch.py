@@ -198,7 +198,8 @@ class Branch(AgentLoop, BranchStateHandlers, CancelHandlers, Actor):
     # -- lifecycle ------------------------------------------------------------------
 
     def on_start(self) -> None:
-        """Become ready."""
+        """Become ready; streamed text goes to the system's bus."""
+        self.providers.bind(self.context.system.bus.publish)
         self.status = BranchStatus.READY
 
     def on_stop(self) -> None:

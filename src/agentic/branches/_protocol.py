@@ -31,6 +31,7 @@ __all__ = [
     "BranchStatus",
     "Cancel",
     "Chat",
+    "ChatDelta",
     "ChatModel",
     "ChatResult",
     "Export",
@@ -43,8 +44,10 @@ __all__ = [
     "ReadMessages",
     "Rejected",
     "RunPlan",
+    "StreamStart",
     "StructuredResult",
     "reply_topic",
+    "stream_topic",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -53,6 +56,11 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 def reply_topic(branch: str, ticket: UUID) -> str:
     """Return the bus topic where `branch` publishes the outcome of request `ticket`."""
     return f"branch.{branch}.reply.{ticket.hex}"
+
+
+def stream_topic(branch: str, ticket: UUID) -> str:
+    """Return the bus topic where `branch` publishes the text of streaming chat `ticket`."""
+    return f"branch.{branch}.stream.{ticket.hex}"
 
 
 class BranchStatus(StrEnum):
@@ -108,7 +116,30 @@ class Chat(BaseModel):
     provider: str | None = None
     max_steps: int = Field(default=8, ge=1, le=1000)
     use_tools: bool = True
+    stream: bool = False
+    """Publish the answers' text as it arrives, as [`ChatDelta`][agentic.branches.ChatDelta]s
+    under [`stream_topic(branch, ticket)`][agentic.branches.stream_topic] (needs a ticket)."""
     ticket: UUID | None = None
+
+
+class ChatDelta(BaseModel):
+    """A piece of a streaming chat's answer, as the model produces it."""
+
+    model_config = _FROZEN
+    step: int
+    """The model call of the turn it belongs to (1 for the first)."""
+    text: str
+    """The new text ("" on a restart)."""
+    restart: bool = False
+    """The step's model call is being tried again (after a retryable failure): forget
+    the text this step streamed so far."""
+
+
+class StreamStart(NamedTuple):
+    """Published (before any text) each time a streaming model call starts an attempt."""
+
+    step: int
+    """The model call of the turn."""
 
 
 class RunPlan(BaseModel):

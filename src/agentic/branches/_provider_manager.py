@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from agentic.branches._errors import BranchError
+from agentic.branches._protocol import ChatDelta, StreamStart
 from agentic.execution import ArgumentValidationError, TargetNotFoundError
 from agentic.providers import (
     ChatMessage,
@@ -13,7 +14,9 @@ from agentic.providers import (
     CompletionParams,
     OfflineProvider,
     Provider,
+    StreamChunk,
     ToolSpec,
+    collect,
 )
 
 __all__ = ["PROVIDER_PREFIX", "ProviderManager", "ProviderTarget"]
@@ -26,8 +29,11 @@ class ProviderTarget:
     """An execution Target that completes a conversation with one provider.
 
     Arguments: `messages` (ChatMessage documents), optional `tools` (ToolSpec
-    documents) and `params` (CompletionParams). The result is the ChatResponse
-    as JSON-compatible data.
+    documents) and `params` (CompletionParams), and `stream` (`{"topic": ..., "step":
+    ...}`) to stream the answer: each attempt publishes a
+    [`StreamStart`][agentic.branches.StreamStart], then the text as
+    [`ChatDelta`][agentic.branches.ChatDelta]s, on that topic through `publish`. The
+    result is the ChatResponse as JSON-compatible data.
     """
 
     def __init__(self, provider: Provider, name: str | None = None) -> None:
@@ -38,6 +44,8 @@ class ProviderTarget:
         """The provider's name in its Branch."""
         self.name = PROVIDER_PREFIX + self.key
         """The target name: `provider:<name>` (rate limits and policies key on it)."""
+        self.publish: Callable[[str, Any], Any] | None = None
+        """Where streamed text goes (a bus's `publish`; the Branch sets it when it starts)."""
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Parse the conversation, tools and parameters.
@@ -47,7 +55,7 @@ class ProviderTarget:
         """
         from pydantic import ValidationError  # noqa: PLC0415 - only on this path
 
-        unknown = set(arguments) - {"messages", "tools", "params"}
+        unknown = set(arguments) - {"messages", "tools", "params", "stream"}
         if unknown:
             msg = f"{self.name}: unexpected arguments {sorted(unknown)}"
             raise ArgumentValidationError(msg, target=self.name)
@@ -61,14 +69,52 @@ class ProviderTarget:
         if not messages:
             msg = f"{self.name}: a conversation needs at least one message"
             raise ArgumentValidationError(msg, target=self.name)
-        return {"messages": messages, "tools": tools, "params": params}
+        stream = arguments.get("stream")
+        if stream is not None and not _is_stream(stream):
+            msg = f"{self.name}: `stream` must be {{'topic': str, 'step': int}}, not {stream!r}"
+            raise ArgumentValidationError(msg, target=self.name)
+        return {"messages": messages, "tools": tools, "params": params, "stream": stream}
 
     async def invoke(self, arguments: dict[str, Any]) -> Any:
         """Complete the conversation; return the response as JSON-compatible data."""
-        response: ChatResponse = await self.provider.complete(
-            arguments["messages"], arguments["tools"] or None, arguments["params"]
+        messages, tools, params = (
+            arguments["messages"],
+            arguments["tools"] or None,
+            arguments["params"],
         )
+        stream, publish = arguments.get("stream"), self.publish
+        if stream is None or publish is None:
+            response: ChatResponse = await self.provider.complete(messages, tools, params)
+            return response.model_dump(mode="json")
+        topic, step = stream["topic"], stream["step"]
+        publish(topic, StreamStart(step))
+        if not self.provider.capabilities.streaming:  # the whole answer as one piece
+            response = await self.provider.complete(messages, tools, params)
+            if response.content:
+                publish(topic, ChatDelta(step=step, text=response.content))
+            return response.model_dump(mode="json")
+        chunks = self.provider.stream(messages, tools, params)
+        response = await collect(_publishing(chunks, publish, topic, step))
         return response.model_dump(mode="json")
+
+
+def _is_stream(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"topic", "step"}
+        and isinstance(value["topic"], str)
+        and type(value["step"]) is int
+    )
+
+
+async def _publishing(
+    chunks: AsyncIterator[StreamChunk], publish: Callable[[str, Any], Any], topic: str, step: int
+) -> AsyncIterator[StreamChunk]:
+    """Pass `chunks` on, publishing the text of each as a ChatDelta first."""
+    async for chunk in chunks:
+        if chunk.delta:
+            publish(topic, ChatDelta(step=step, text=chunk.delta))
+        yield chunk
 
 
 _OFFLINE = OfflineProvider()
@@ -111,6 +157,11 @@ class ProviderManager:
     def names(self) -> list[str]:
         """Return the providers' names."""
         return list(self._targets)
+
+    def bind(self, publish: Callable[[str, Any], Any]) -> None:
+        """Send every provider's streamed text to `publish` (a bus's `publish`)."""
+        for target in self._targets.values():
+            target.publish = publish
 
     def get(self, name: str | None = None) -> Provider:
         """Return the provider called `name` (the default if None).

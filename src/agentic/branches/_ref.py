@@ -10,18 +10,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from agentic.actors import ActorDeadError, ActorRef, ActorSystem, AskTimeoutError, MailboxFullError
 from agentic.branches._branch import Branch, Fork, RegisterTool, SnapshotJournal
 from agentic.branches._errors import BranchStoppedError
-from agentic.branches._messages import Message, UserMessage
+from agentic.branches._messages import Message
 from agentic.branches._protocol import (
     AddMessage,
     BranchInfo,
     Cancel,
-    Chat,
-    ChatModel,
     ChatResult,
     Export,
     Import,
@@ -31,12 +29,18 @@ from agentic.branches._protocol import (
     PlanResult,
     ReadMessages,
     Rejected,
-    RunPlan,
     StructuredResult,
     reply_topic,
 )
+from agentic.branches._requests import (
+    as_message,
+    chat_request,
+    plan_request,
+    structured_request,
+    validated,
+)
+from agentic.branches._stream import AsyncChatStream, ChatStream
 from agentic.primitives import Event
-from agentic.providers import StructuredOutputError
 from agentic.store import Snapshot
 from agentic.tools import Tool
 
@@ -108,7 +112,7 @@ class BranchRef:
         (or when the Branch stops); it is answered at once, so a journal records it
         only when it joins.
         """
-        result: Message = self._ask(AddMessage(message=_as_message(message)))
+        result: Message = self._ask(AddMessage(message=as_message(message)))
         return result
 
     def messages(self, last: int | None = None) -> list[Message]:
@@ -136,16 +140,18 @@ class BranchRef:
         Raises:
             ChatFailedError: A provider call failed for good (after its retries).
         """
-        result: ChatResult = self._call(
-            lambda ticket: Chat(
-                text=text,
-                provider=provider,
-                max_steps=max_steps,
-                use_tools=use_tools,
-                ticket=ticket,
-            )
-        )
+        result: ChatResult = self._call(chat_request(text, provider, max_steps, use_tools))
         return result
+
+    def stream_chat(
+        self, text: str, *, provider: str | None = None, max_steps: int = 8, use_tools: bool = True
+    ) -> ChatStream:
+        """Like [`chat()`][agentic.branches.BranchRef.chat], with the answer's text as it arrives.
+
+        Iterate the returned [`ChatStream`][agentic.branches.ChatStream] for
+        [`ChatDelta`][agentic.branches.ChatDelta]s; its `result` is the ChatResult.
+        """
+        return ChatStream(self, chat_request(text, provider, max_steps, use_tools, stream=True))
 
     def run_plan(
         self,
@@ -162,7 +168,7 @@ class BranchRef:
         offline provider echoes, say) makes the goal itself the single step.
         """
         result: PlanResult = self._call(
-            lambda ticket: _plan(goal, steps, provider, max_steps, use_tools, ticket)
+            lambda ticket: plan_request(goal, steps, provider, max_steps, use_tools, ticket)
         )
         return result
 
@@ -175,9 +181,9 @@ class BranchRef:
             StructuredOutputError: The (last) answer did not parse or validate.
         """
         result: StructuredResult = self._call(
-            lambda ticket: _structured(text, model, provider, repair, ticket)
+            lambda ticket: structured_request(text, model, provider, repair, ticket)
         )
-        return _validated(result, model)
+        return validated(result, model)
 
     def fork(self, name: str | None = None, *, upto: int | None = None) -> BranchRef:
         """Start a new Branch with this one's tools, providers and first `upto` messages."""
@@ -218,7 +224,7 @@ class BranchRef:
 
     async def aadd_message(self, message: Message | str) -> Message:
         """Async [`add_message()`][agentic.branches.BranchRef.add_message]."""
-        result: Message = await self._aask(AddMessage(message=_as_message(message)))
+        result: Message = await self._aask(AddMessage(message=as_message(message)))
         return result
 
     async def amessages(self, last: int | None = None) -> list[Message]:
@@ -237,16 +243,18 @@ class BranchRef:
         self, text: str, *, provider: str | None = None, max_steps: int = 8, use_tools: bool = True
     ) -> ChatResult:
         """Async [`chat()`][agentic.branches.BranchRef.chat]."""
-        result: ChatResult = await self._acall(
-            lambda ticket: Chat(
-                text=text,
-                provider=provider,
-                max_steps=max_steps,
-                use_tools=use_tools,
-                ticket=ticket,
-            )
-        )
+        result: ChatResult = await self._acall(chat_request(text, provider, max_steps, use_tools))
         return result
+
+    async def astream_chat(
+        self, text: str, *, provider: str | None = None, max_steps: int = 8, use_tools: bool = True
+    ) -> AsyncChatStream:
+        """Async [`stream_chat()`][agentic.branches.BranchRef.stream_chat]: `async for` the text."""
+        stream = AsyncChatStream(
+            self, chat_request(text, provider, max_steps, use_tools, stream=True)
+        )
+        await stream._send()  # noqa: SLF001 - the stream's own start, awaited here
+        return stream
 
     async def arun_plan(
         self,
@@ -259,7 +267,7 @@ class BranchRef:
     ) -> PlanResult:
         """Async [`run_plan()`][agentic.branches.BranchRef.run_plan]."""
         result: PlanResult = await self._acall(
-            lambda ticket: _plan(goal, steps, provider, max_steps, use_tools, ticket)
+            lambda ticket: plan_request(goal, steps, provider, max_steps, use_tools, ticket)
         )
         return result
 
@@ -268,9 +276,9 @@ class BranchRef:
     ) -> M:
         """Async [`chat_model()`][agentic.branches.BranchRef.chat_model]."""
         result: StructuredResult = await self._acall(
-            lambda ticket: _structured(text, model, provider, repair, ticket)
+            lambda ticket: structured_request(text, model, provider, repair, ticket)
         )
-        return _validated(result, model)
+        return validated(result, model)
 
     async def aregister_tool(
         self, tool: Tool | Callable[..., Any], *, replace: bool = False
@@ -378,53 +386,3 @@ class BranchRef:
         if outcome.error is not None:
             raise outcome.error
         return outcome.result
-
-
-def _as_message(message: Message | str) -> Message:
-    return UserMessage(content=message) if isinstance(message, str) else message
-
-
-def _plan(  # noqa: PLR0917 - a private helper mirroring run_plan's arguments
-    goal: str,
-    steps: Sequence[str] | None,
-    provider: str | None,
-    max_steps: int,
-    use_tools: bool,  # noqa: FBT001 - a private helper, called positionally
-    ticket: UUID,
-) -> RunPlan:
-    return RunPlan(
-        goal=goal,
-        steps=None if steps is None else tuple(steps),
-        provider=provider,
-        max_steps=max_steps,
-        use_tools=use_tools,
-        ticket=ticket,
-    )
-
-
-def _structured(
-    text: str,
-    model: type[BaseModel],
-    provider: str | None,
-    repair: bool,  # noqa: FBT001 - a private helper, called positionally
-    ticket: UUID,
-) -> ChatModel:
-    return ChatModel(
-        text=text,
-        json_schema=model.model_json_schema(),
-        model_name=model.__name__,
-        provider=provider,
-        repair_rounds=1 if repair else 0,
-        ticket=ticket,
-    )
-
-
-def _validated(result: StructuredResult, model: type[M]) -> M:
-    try:
-        return model.model_validate(result.value)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        msg = f"model output does not validate as {model.__name__}: {errors[0]['msg']}"
-        raise StructuredOutputError(
-            msg, text=result.reply.content, target=model.__name__, errors=errors
-        ) from None

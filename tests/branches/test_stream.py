@@ -1,0 +1,226 @@
+"""Streaming chats: the answer's text as it arrives, in order, then the ChatResult."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from agentic.branches import (
+    BranchStatus,
+    ChatDelta,
+    ChatFailedError,
+    ToolResultMessage,
+    spawn_branch,
+)
+from agentic.providers import (
+    Capabilities,
+    ChatResponse,
+    OfflineProvider,
+    OpenAICompatibleProvider,
+    ProviderBadRequestError,
+    ProviderServerError,
+    StreamChunk,
+    ToolRule,
+)
+
+from .conftest import Reply, wait_until
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def idle(ref) -> bool:
+    info = ref.info()
+    return info.status is BranchStatus.READY and info.in_flight == 0
+
+
+class Scripted:
+    """A streaming provider that plays one script per call: text pieces, then an end.
+
+    An end is a final text (the response) or an exception raised after the pieces;
+    `hold` makes the stream wait (until cancelled) after its pieces.
+    """
+
+    name = "scripted"
+    pricing = None
+
+    def __init__(self, *calls, streaming: bool = True) -> None:
+        self.calls = list(calls)
+        self.capabilities = Capabilities(streaming=streaming)
+        self.cancelled = threading.Event()
+
+    async def complete(self, messages, tools=None, params=None):
+        _pieces, end = self.calls.pop(0)
+        if isinstance(end, Exception):
+            raise end
+        return ChatResponse(content=end, provider=self.name)
+
+    async def stream(self, messages, tools=None, params=None):
+        pieces, end = self.calls.pop(0)
+        for piece in pieces:
+            yield StreamChunk(delta=piece)
+        if end == "hold":
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+        if isinstance(end, Exception):
+            raise end
+        yield StreamChunk(response=ChatResponse(content=end, provider=self.name))
+
+    async def aclose(self):
+        return None
+
+
+class TestSyncStreams:
+    def test_the_deltas_make_the_answer(self, system):
+        """The offline echo arrives word by word; the pieces joined are the final answer."""
+        ref = spawn_branch(system, "b")
+        stream = ref.stream_chat("the quick brown fox")
+        deltas = list(stream)
+        assert len(deltas) == 4
+        assert {d.step for d in deltas} == {1}
+        assert "".join(d.text for d in deltas) == stream.result.content == "the quick brown fox"
+        assert stream.done
+        assert stream.dropped == 0
+
+    def test_each_model_call_of_a_tool_turn_is_a_step(self, system):
+        """A tool call (no text) is step 1; the answer after the tool result streams as step 2."""
+        provider = OfflineProvider(
+            rules=[
+                ToolRule(
+                    pattern=r"add (\d+) and (\d+)", tool="add", arguments={"a": "{1}", "b": "{2}"}
+                )
+            ]
+        )
+        ref = spawn_branch(system, "b", tools=[add], providers=[provider])
+        stream = ref.stream_chat("add 2 and 3")
+        deltas = list(stream)
+        assert stream.result.steps == 2
+        assert {d.step for d in deltas} == {2}
+        assert "".join(d.text for d in deltas) == stream.result.content
+        assert [m.content for m in ref.messages() if isinstance(m, ToolResultMessage)] == ["5"]
+
+    def test_a_retried_step_says_restart(self, system):
+        """A stream that fails retryably mid-way is tried again; the reader is told to restart."""
+        provider = Scripted(
+            (["par", "tial"], ProviderServerError("dropped", provider="scripted")),
+            (["full", " answer"], "full answer"),
+        )
+        ref = spawn_branch(system, "b", providers=[provider])
+        stream = ref.stream_chat("go")
+        assert [(d.text, d.restart) for d in stream] == [
+            ("par", False),
+            ("tial", False),
+            ("", True),
+            ("full", False),
+            (" answer", False),
+        ]
+        assert stream.result.content == "full answer"
+
+    def test_a_provider_without_streaming_gives_one_piece(self, system):
+        """A provider that cannot stream still answers; its text comes as one delta."""
+        provider = Scripted(([], "all at once"), streaming=False)
+        ref = spawn_branch(system, "b", providers=[provider])
+        stream = ref.stream_chat("go")
+        assert [d.text for d in stream] == ["all at once"]
+        assert stream.result.content == "all at once"
+
+    def test_a_failed_turn_raises_from_the_iteration(self, system):
+        """A provider error that is not retryable ends the iteration with ChatFailedError."""
+        provider = Scripted((["so"], ProviderBadRequestError("bad", provider="scripted")))
+        ref = spawn_branch(system, "b", providers=[provider])
+        stream = ref.stream_chat("go")
+        deltas = iter(stream)
+        assert next(deltas).text == "so"
+        with pytest.raises(ChatFailedError, match="bad"):
+            next(deltas)
+        assert stream.result is None
+
+    def test_leaving_the_loop_cancels_the_turn(self, system):
+        """A reader that breaks off cancels the turn: the provider call ends, the Branch goes on."""
+        provider = Scripted((["once", " upon"], "hold"), ([], "next"))
+        ref = spawn_branch(system, "b", providers=[provider])
+        for delta in ref.stream_chat("story"):
+            assert delta.text == "once"
+            break
+        assert provider.cancelled.wait(10.0)
+        wait_until(lambda: idle(ref))
+        assert ref.chat("again").content == "next"
+
+    def test_plain_chats_publish_no_text(self, system):
+        """Only streaming chats publish their text."""
+        ref = spawn_branch(system, "b")
+        with system.bus.subscribe("branch.b.stream.*", maxsize=100) as sub:
+            ref.chat("quiet please")
+            assert sub.get(timeout=0.2) is None
+
+
+class TestAsyncStreams:
+    def test_async_for_reads_the_answer(self, system):
+        """`async for` over `astream_chat` gives the same pieces as the sync stream."""
+        ref = spawn_branch(system, "b")
+
+        async def main():
+            stream = await ref.astream_chat("one two three")
+            pieces = [delta async for delta in stream]
+            return pieces, stream.result
+
+        pieces, result = asyncio.run(main())
+        assert all(isinstance(p, ChatDelta) for p in pieces)
+        assert "".join(p.text for p in pieces) == result.content == "one two three"
+
+    def test_leaving_the_async_with_block_cancels_the_turn(self, system):
+        """`async with` closes the stream on exit; an unfinished turn is cancelled."""
+        provider = Scripted((["once"], "hold"))
+        ref = spawn_branch(system, "b", providers=[provider])
+
+        async def main():
+            async with await ref.astream_chat("story") as stream:
+                async for delta in stream:
+                    return delta.text
+            return None
+
+        assert asyncio.run(main()) == "once"
+        assert provider.cancelled.wait(10.0)
+        wait_until(lambda: idle(ref))
+
+
+class TestOverHTTP:
+    def test_openai_server_sent_events_stream_through_the_branch(self, system, api):
+        """Text deltas from a real SSE response reach the reader in order."""
+        chunks = [
+            {"role": "assistant", "content": ""},
+            {"content": "Hel"},
+            {"content": "lo, "},
+            {"content": "world"},
+        ]
+        lines = []
+        for delta in chunks:
+            choice = {"index": 0, "delta": delta, "finish_reason": None}
+            lines.append({"id": "c1", "object": "chat.completion.chunk", "choices": [choice]})
+        final = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        lines.append({"id": "c1", "object": "chat.completion.chunk", "choices": [final]})
+        usage = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+        lines.append({"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": usage})
+        body = "".join(f"data: {json.dumps(line)}\n\n" for line in lines) + "data: [DONE]\n\n"
+        api.replies.append(Reply(200, {"content-type": "text/event-stream"}, body.encode()))
+        provider = OpenAICompatibleProvider(
+            model="gpt-4o-mini", api_key="sk-test", base_url=f"{api.url}/v1", name="openai"
+        )
+        try:
+            ref = spawn_branch(system, "b", providers=[provider])
+            stream = ref.stream_chat("hi")
+            texts = [d.text for d in stream]
+        finally:
+            system.run_coroutine(provider.aclose()).result(5)
+        assert texts == ["Hel", "lo, ", "world"]
+        assert stream.result.content == "Hello, world"
+        assert stream.result.usage == {"input_tokens": 3, "output_tokens": 3}
+        assert api.requests[0]["body"]["stream"] is True
