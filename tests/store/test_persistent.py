@@ -174,6 +174,22 @@ class TestPersistentPile:
             PersistentPile.open(store, "p2")
         assert info.value.position == store.last_position() - 1
 
+    def test_unknown_record_and_foreign_snapshot_name_their_position(self, store):
+        """A record type the pile does not know, or a snapshot of another pile, names where."""
+        PersistentPile.open(store, "p")
+        store.append("other", [NewRecord("t", {})])
+        store.append("p", [NewRecord("pile.explode", {})])
+        with pytest.raises(CorruptRecordError, match=r"position 3 .*pile\.explode") as info:
+            PersistentPile.open(store, "p")
+        assert info.value.position == 3
+        PersistentProgression.open(store, "q")
+        store.save_snapshot("q", 1, {"id": str(uuid4()), "order": []}, type="x")
+        with pytest.raises(
+            CorruptRecordError, match="snapshot of stream 'q' at position 4"
+        ) as info:
+            PersistentProgression.open(store, "q")
+        assert info.value.position == 4
+
     def test_concurrent_writer_conflict_reloads(self, store, tmp_path):
         """Two handles on one stream: the stale one gets ConcurrencyError and catches up."""
         with SQLiteEventStore(store.path, durability="normal") as other_store:

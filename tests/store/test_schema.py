@@ -174,6 +174,33 @@ class TestCorruptRecords:
         with SQLiteEventStore(db) as store, pytest.raises(CorruptRecordError, match="snapshot"):
             store.load_snapshot("a")
 
+    def test_snapshot_of_the_wrong_shape_names_its_position(self, db):
+        """A snapshot that decodes but cannot be restored raises CorruptRecordError, not KeyError."""
+
+        class Sum:
+            stream_id = "a"
+
+            def __init__(self):
+                self.total = 0
+
+            def apply(self, record_type, payload):
+                self.total += payload["n"]
+
+            def snapshot_state(self):
+                return {"total": self.total}
+
+            def restore(self, state):
+                self.total = state["total"]
+
+        with SQLiteEventStore(db) as store:
+            store.save_snapshot("a", 3, {"sum": 6}, type="Sum")  # not what Sum.restore reads
+            with pytest.raises(CorruptRecordError, match=r"snapshot of stream 'a'") as info:
+                Repository(store).load(Sum())
+            assert info.value.position == 3
+            with pytest.raises(CorruptRecordError):
+                Repository(store).replay(Sum(), use_snapshot=True)
+            assert Repository(store).load(Sum(), use_snapshot=False).aggregate.total == 15
+
     def test_replay_stops_at_corruption(self, db):
         """A Repository load over a corrupt record raises instead of half loading."""
         raw(db).execute("UPDATE records SET payload = x'00' WHERE position = 5")

@@ -118,7 +118,16 @@ def _fold(
     if use_snapshot:
         snapshot = store.load_snapshot(aggregate.stream_id, max_position=up_to_position)
         if snapshot is not None and snapshot.sequence > after_sequence:
-            aggregate.restore(snapshot.state)
+            try:
+                aggregate.restore(snapshot.state)
+            except Exception as exc:
+                if _positioned(exc):
+                    raise
+                msg = (
+                    f"snapshot of stream {snapshot.stream!r} at position {snapshot.position} "
+                    f"(#{snapshot.sequence}, {snapshot.type!r}) cannot be restored: {exc}"
+                )
+                raise CorruptRecordError(msg, position=snapshot.position) from exc
             sequence, position = snapshot.sequence, snapshot.position
     apply = aggregate.apply
     for record in store.read(aggregate.stream_id, sequence + 1):
@@ -126,9 +135,9 @@ def _fold(
             break
         try:
             apply(record.type, record.payload)
-        except CorruptRecordError:
-            raise
         except Exception as exc:
+            if _positioned(exc):
+                raise
             msg = (
                 f"record at position {record.position} ({record.type!r}, "
                 f"{record.stream!r} #{record.sequence}) cannot be replayed: {exc}"
@@ -136,6 +145,12 @@ def _fold(
             raise CorruptRecordError(msg, position=record.position) from exc
         sequence, position = record.sequence, record.position
     return sequence, position
+
+
+def _positioned(exc: Exception) -> bool:
+    # An aggregate's own CorruptRecordError (an unknown record type) rarely knows the
+    # position, so it is wrapped to name it; one that already names it passes unchanged.
+    return isinstance(exc, CorruptRecordError) and exc.position is not None
 
 
 class Persisted(Generic[A]):
