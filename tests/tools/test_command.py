@@ -89,6 +89,31 @@ class TestRunCommand:
         assert "AGENTIC_TEST_PLAIN=visible" in out["stdout"]
         assert "PATH=" in out["stdout"]
 
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("AGENTIC_TEST_AZURE_OPENAI_KEY", "azk-should-not-leak"),
+            ("AGENTIC_TEST_SIGNING_KEY", "sig-should-not-leak"),
+            ("AGENTIC_TEST_MYSQL_PWD", "pw-should-not-leak"),
+            ("AGENTIC_TEST_SENTRY_DSN", "https://should-not-leak@o1.ingest.example.io/1"),
+            ("AGENTIC_TEST_DATABASE_URL", "postgresql://app:pw-should-not-leak@db:5432/app"),
+            ("AGENTIC_TEST_CACHE", "redis://:pw-should-not-leak@cache:6379/0"),
+        ],
+        ids=["key", "signing-key", "pwd", "dsn", "url-password", "url-password-only"],
+    )
+    def test_keys_and_credentials_in_urls_are_not_inherited(
+        self, tmp_path, monkeypatch, name, value
+    ):
+        """Variables named *_KEY, *_PWD or *_DSN, and URLs with a password, are not inherited."""
+        monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AGENTIC_TEST_KEYBOARD", "us")
+        monkeypatch.setenv("AGENTIC_TEST_SITE", "https://example.com/a:b@c")
+        out = invoke(command_tool(tmp_path), argv=["env"])
+        assert "should-not-leak" not in out["stdout"]
+        assert "AGENTIC_TEST_KEYBOARD=us" in out["stdout"]
+        assert "AGENTIC_TEST_SITE=https://example.com/a:b@c" in out["stdout"]
+        assert "PATH=" in out["stdout"]
+
     def test_an_explicit_environment_is_passed_as_given(self, tmp_path):
         """An env given to the tool is used as is, secrets included (the caller chose them)."""
         out = invoke(command_tool(tmp_path, env={"MY_TOKEN": "t"}), argv=["/usr/bin/env"])

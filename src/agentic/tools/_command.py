@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,11 @@ from agentic.tools._tool import Tool
 __all__ = ["command_tool"]
 
 _CHUNK = 65536
+# Names is_secret_key misses: AZURE_OPENAI_KEY, SIGNING_KEY, MYSQL_PWD, SENTRY_DSN
+# (not PWD itself, the working directory).
+_SECRET_NAME = re.compile(r"(?:^|_)(?:KEYS?|DSN)$|_PWD$", re.IGNORECASE)
+# scheme://user:password@host: a URL that carries its password (DATABASE_URL, ...).
+_URL_PASSWORD = re.compile(r"://[^/\s@]*:[^/\s@]*@")
 
 
 def command_tool(
@@ -39,9 +45,11 @@ def command_tool(
         max_output_bytes: The most bytes kept of stdout and of stderr each; more
             output kills the command and sets `truncated`.
         env: The environment (default: the process's, without the variables whose
-            names look secret, such as `OPENAI_API_KEY` or `GITHUB_TOKEN`: see
-            [`is_secret_key`][agentic.execution.is_secret_key]). Given explicitly,
-            it is passed as is.
+            names look secret, such as `OPENAI_API_KEY` or `GITHUB_TOKEN` (see
+            [`is_secret_key`][agentic.execution.is_secret_key]) or end in `_KEY`,
+            `_PWD` or `_DSN` (`AZURE_OPENAI_KEY`, `MYSQL_PWD`, `SENTRY_DSN`), and
+            those whose value is a URL with a password
+            (`postgresql://app:secret@db/app`)). Given explicitly, it is passed as is.
     """
     workdir = None if cwd is None else os.fspath(cwd)
     explicit = None if env is None else dict(env)
@@ -150,7 +158,15 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
 
 
 def _inherited_environment() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not is_secret_key(key)}
+    return {key: value for key, value in os.environ.items() if not _is_secret_variable(key, value)}
+
+
+def _is_secret_variable(name: str, value: str) -> bool:
+    return (
+        is_secret_key(name)
+        or _SECRET_NAME.search(name) is not None
+        or _URL_PASSWORD.search(value) is not None
+    )
 
 
 def _close_pipes(process: asyncio.subprocess.Process) -> None:
