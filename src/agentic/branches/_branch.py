@@ -37,7 +37,6 @@ from agentic.branches._protocol import (
     reply_topic,
 )
 from agentic.branches._provider_manager import ProviderManager
-from agentic.branches._runs import turn_messages
 from agentic.branches._state import STATE_FORMAT, BranchStateHandlers
 from agentic.branches._tool_manager import BranchResolver, ToolManager
 from agentic.execution import Call, Executor, Policy
@@ -397,20 +396,3 @@ class Branch(AgentLoop, BranchStateHandlers, CancelHandlers, Actor):
                 self._turn = None
                 self._reply(getattr(request, "ticket", None), error=exc)
         self._refresh()
-
-    # -- fork -----------------------------------------------------------------------
-
-    def _fork(self, name: str | None, upto: int | None) -> str:
-        # A fork never copies a turn in progress: its messages are the newest ones.
-        settled = len(self.messages) - turn_messages(self._turn)
-        upto = settled if upto is None else min(max(upto, 0), settled)
-        options = dict(self._options)
-        options["tools"] = list(self.tools.registry)
-        state = self._export(upto)
-        build = functools.partial(Branch, state=state, **options)
-        try:
-            ref = self.context.system.spawn(build, name=name)
-        except ValueError as exc:  # a bad name: the request is wrong, not the Branch
-            msg = f"branch {self.context.name!r} cannot fork as {name!r}: {exc}"
-            raise BranchError(msg) from exc
-        return ref.name

@@ -1,10 +1,11 @@
-"""The state side of a Branch: its exported document, import, summary and journal snapshot.
+"""The state side of a Branch: its exported document, import, fork, summary and snapshot.
 
 Everything here runs in the Branch's handlers (its actor thread), like the agent loop.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from agentic.branches._errors import BranchError, BranchStateError
 from agentic.branches._log_manager import LogManager
 from agentic.branches._message_manager import MessageManager
 from agentic.branches._protocol import BranchInfo, BranchStatus, PlanStep
+from agentic.branches._runs import turn_messages
 from agentic.errors import AgenticError
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ class BranchStateHandlers:
     _waiting: dict[Any, Any]
     _turn: Any
     _queue: list[Any]
+    _options: dict[str, Any]
     _info_cache: tuple[tuple[Any, ...], BranchInfo] | None
 
     if TYPE_CHECKING:  # provided by Actor and by AgentLoop
@@ -94,6 +97,22 @@ class BranchStateHandlers:
         if self.steps is not None or steps:
             self.plan_steps().clear()
             self.plan_steps().include(steps)
+
+    def _fork(self, name: str | None, upto: int | None) -> str:
+        # A fork never copies a turn in progress: its messages are the newest ones.
+        settled = len(self.messages) - turn_messages(self._turn)
+        upto = settled if upto is None else min(max(upto, 0), settled)
+        options = dict(self._options)
+        options["tools"] = list(self.tools.registry)
+        state = self._export(upto)
+        branch: Any = type(self)  # the Branch class this mixin is part of
+        build = functools.partial(branch, state=state, **options)
+        try:
+            ref = self.context.system.spawn(build, name=name)
+        except ValueError as exc:  # a bad name: the request is wrong, not the Branch
+            msg = f"branch {self.context.name!r} cannot fork as {name!r}: {exc}"
+            raise BranchError(msg) from exc
+        return ref.name
 
     def _snapshot_journal(self) -> Snapshot | None:
         if self._journal is None:
