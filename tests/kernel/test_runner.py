@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from typing import Any
 
@@ -257,6 +258,42 @@ class TestRecords:
             "c",
             "d",
         }
+
+    def test_a_result_beyond_64_bits_is_recorded_and_cited(self, system, tmp_path):
+        """An integer result too big for the store's JSON is kept whole, not fatal to the run."""
+
+        def factorial(n: int) -> int:
+            """Return n!."""
+            return math.factorial(n)
+
+        text = """
+name = "big"
+[[steps]]
+id = "f"
+tool = "factorial"
+args = { n = 25 }
+[[steps]]
+id = "e"
+tool = "echo"
+args = { text = "25! = ${steps.f.result}" }
+depends_on = ["f"]
+[[steps]]
+id = "other"
+tool = "echo"
+args = { text = "still runs" }
+"""
+        exact = math.factorial(25)
+        with SQLiteEventStore(tmp_path / "e.db") as store:
+            runner = WorkflowRunner(system, tools=[factorial, *standard_tools()], store=store)
+            report = runner.run(wf(text), timeout=30)
+            records = list(store.read(f"run-{report.run_id}"))
+        assert report.ok, report
+        assert report.steps[0].result == exact
+        assert report.steps[1].result == f"25! = {exact}"
+        assert [r.type for r in records][-1] == "run.finished"
+        stored = next(r for r in records if r.payload.get("step") == "f")
+        assert stored.payload["event"]["execution"]["response"] == str(exact)
+        assert records[-1].payload["steps"][0]["result"] == str(exact)
 
 
 class TestChat:

@@ -8,6 +8,7 @@ the workflow is checked, so a mistyped citation never runs as text.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -143,7 +144,12 @@ def _text(event: Call) -> str:
         return value
     if event.kind == "chat" and isinstance(value, dict):
         return str(value["reply"])  # a chat step's result cites as its reply
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        # An integer beyond 64 bits: the standard library writes it exactly, in the
+        # same compact form.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _substitute(value: Any, text_of: Callable[[str], str]) -> Any:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agentic.actors import ActorSystem
 from agentic.branches import spawn_branch
+from agentic.errors import SerializationError
 from agentic.execution import (
     Call,
     Executor,
@@ -329,8 +330,30 @@ class WorkflowRunner:
             )
 
     def _record(self, run: str, kind: str, payload: dict[str, Any]) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.append(f"run-{run}", [NewRecord(kind, payload, correlation_id=run)])
+        except SerializationError:
+            # A result may hold an integer beyond the store's 64 bits (the executor keeps
+            # it exact): record it as its decimal text rather than lose the whole run.
+            # Nothing was written, so appending again cannot duplicate the record.
+            storable = _wide_ints_as_text(payload)
+            self.store.append(f"run-{run}", [NewRecord(kind, storable, correlation_id=run)])
+
+
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _wide_ints_as_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = _INT_RANGE
+        return value if low <= value <= high else str(value)
+    if isinstance(value, dict):
+        return {key: _wide_ints_as_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide_ints_as_text(item) for item in value]
+    return value
 
 
 def _report(step: ToolStep | ChatStep, event: Event) -> StepReport:
