@@ -91,6 +91,31 @@ class TestSchema:
         assert set(t.parameters["properties"]) == {"json", "schema", "model_config"}
         assert run(t.invoke(t.validate({"json": "j", "schema": "2"}))) == "j2False"
 
+    def test_a_pydantic_field_as_default_keeps_its_default_and_constraints(self):
+        """`x: int = Field(3, ge=1)` gives default 3 and refuses 0, as pydantic's validate_call does."""
+
+        def repeat(word: str = Field(description="The word."), times: int = Field(3, ge=1)) -> str:
+            """Repeat a word.
+
+            Args:
+                word: Ignored: the Field's description wins.
+                times: How often.
+            """
+            return word * times
+
+        t = Tool(repeat)
+        assert t.parameters["properties"] == {
+            "word": {"description": "The word.", "type": "string"},
+            "times": {"default": 3, "description": "How often.", "minimum": 1, "type": "integer"},
+        }
+        assert t.parameters["required"] == ["word"]
+        assert t.validate({"word": "ab"}) == {"word": "ab", "times": 3}
+        with pytest.raises(ArgumentValidationError, match="times"):
+            t.validate({"word": "ab", "times": 0})
+        with pytest.raises(ArgumentValidationError, match="word"):
+            t.validate({})
+        assert run(t.invoke(t.validate({"word": "ab"}))) == "ababab"
+
     def test_arguments_bound_by_a_partial_are_fixed(self, tmp_path):
         """A partial's bound keywords are not parameters; the rest keep their types and docs."""
         (tmp_path / "notes.txt").write_text("inside")

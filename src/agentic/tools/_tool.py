@@ -6,11 +6,12 @@ import functools
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any, get_type_hints, overload
+from typing import Annotated, Any, get_type_hints, overload
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.errors import PydanticSchemaGenerationError, PydanticUserError
+from pydantic.fields import FieldInfo
 
 from agentic.execution import ArgumentValidationError, ThreadRunner
 from agentic.tools._docstring import parse_docstring
@@ -73,6 +74,8 @@ class Tool:
         Args:
             func: Any typed callable, sync or async (a coroutine function). Keywords
                 bound by a `functools.partial` are fixed: they are not parameters.
+                A pydantic `Field(...)` as a default gives the parameter its
+                default, constraints and description.
             name: The tool's name (default: the function's name); letters, digits,
                 `_` and `-`, at most 64.
             description: What it does (default: the docstring's summary).
@@ -279,14 +282,25 @@ def _arguments_model(
             )
             raise ToolDefinitionError(msg)
         annotation = hints.get(param.name, Any)
-        default = ... if param.default is param.empty else param.default
+        description = docs.get(param.name)
         # Internal field names avoid clashes with BaseModel's own attributes
         # (`json`, `schema`, `model_*`); the parameter's name is the alias.
         field = f"p{index}"
-        fields[field] = (
-            annotation,
-            Field(default, alias=param.name, description=docs.get(param.name)),
-        )
+        if isinstance(param.default, FieldInfo):
+            # `x: int = Field(3, ge=1)`: its default and constraints are the field's
+            # (as in pydantic's validate_call), not a default that is a FieldInfo.
+            outer = (  # the Field's own description wins over the docstring's
+                Field(alias=param.name)
+                if param.default.description is not None or description is None
+                else Field(alias=param.name, description=description)
+            )
+            fields[field] = (Annotated[annotation, param.default], outer)
+        else:
+            default = ... if param.default is param.empty else param.default
+            fields[field] = (
+                annotation,
+                Field(default, alias=param.name, description=description),
+            )
         names.append((field, param.name))
     config = ConfigDict(extra="forbid", populate_by_name=False, arbitrary_types_allowed=False)
     try:
