@@ -1,6 +1,7 @@
 """SQLiteEventStore: appends, optimistic concurrency, idempotency, reads."""
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -254,6 +255,29 @@ class TestLifecycle:
             assert store.append("a", [rec(1)]).positions == (1,)
             level = store._writer.execute("PRAGMA synchronous").fetchone()[0]
             assert level == {"full": 2, "normal": 1, "off": 0}[durability]
+
+    @pytest.mark.parametrize(
+        ("option", "value"),
+        [("max_batch", 0), ("max_batch", -1), ("timeout", float("inf")), ("timeout", float("nan"))],
+    )
+    def test_bad_options_are_refused_before_opening(self, tmp_path, option, value):
+        """A max_batch below 1 or a timeout that is not a finite number is refused; no file made."""
+        with pytest.raises(ValueError, match=option):
+            SQLiteEventStore(tmp_path / "e.db", **{option: value})
+        assert list(tmp_path.iterdir()) == []
+
+    def test_max_batch_of_one_commits_every_append(self, tmp_path):
+        """The smallest group size still commits every append of many threads."""
+        with SQLiteEventStore(tmp_path / "e.db", durability="off", max_batch=1) as store:
+            threads = [
+                threading.Thread(target=lambda: [store.append("s", [rec(i)]) for i in range(20)])
+                for _ in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert [r.position for r in store.read_all()] == list(range(1, 81))
 
     def test_unknown_durability(self, tmp_path):
         """An unknown durability is refused."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -69,7 +70,14 @@ class SQLiteEventStore:
             StoreOpenError: The file cannot be opened or created (read-only directory).
             NotAStoreError: The file is not an agentic event store.
             SchemaVersionError: The store has a newer or unknown schema version.
+            ValueError: `durability`, `timeout` or `max_batch` is not one it can be.
         """
+        if not 0 <= timeout < math.inf:  # NaN compares false too
+            msg = f"timeout must be a finite number of seconds >= 0, not {timeout!r}"
+            raise ValueError(msg)
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            msg = f"max_batch must be an int >= 1, not {max_batch!r}"
+            raise ValueError(msg)
         self._path = Path(path)
         self._durability: Durability = durability
         self._timeout = timeout
