@@ -541,3 +541,21 @@ class TestLifecycle:
         api.reply_json(completion({"role": "assistant", "content": "ok"}))
         run(complete(api, [ChatMessage.user("hé")]))
         assert json.loads(api.requests[0].raw)["messages"][0]["content"] == "hé"
+
+
+class TestSSEFraming:
+    @pytest.mark.parametrize("piece_size", [None, 1, 5])
+    @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+    def test_unicode_line_separators_inside_data_do_not_split_lines(
+        self, api, piece_size, separator
+    ):
+        """SSE lines end only at CR, LF or CRLF: U+2028, U+2029, U+0085 sent raw stay text."""
+        text = f"one{separator}two é"
+        raw = json.dumps(chunk({"content": text}, "stop"), ensure_ascii=False)
+        api.reply_sse(
+            [f"data: {raw}\r\n\r\n", "data: [DONE]\r\n\r\n"],
+            piece_size=piece_size,
+        )
+        chunks = run(stream(api, [ChatMessage.user("hi")]))
+        assert [c.delta for c in chunks[:-1]] == [text]
+        assert chunks[-1].response.content == text

@@ -1,8 +1,12 @@
 """The server-sent events decoder follows the WHATWG parsing rules."""
 
 import asyncio
+import itertools
 
-from agentic.providers._sse import ServerSentEvent, SSEDecoder, aiter_sse
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from agentic.providers._sse import ServerSentEvent, SSEDecoder, SSELineSplitter, aiter_sse
 
 
 def decode(lines):
@@ -42,3 +46,34 @@ class TestDecoder:
     def test_carriage_returns_and_final_event_without_blank_line(self):
         """CR line endings are stripped; a final unterminated event is still dispatched."""
         assert decode(["id: 7\r", "data: [DONE]\r"]) == [ServerSentEvent("message", "[DONE]", "7")]
+
+
+LINE_TEXT = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]))
+
+
+class TestLineSplitter:
+    @given(
+        lines=st.lists(LINE_TEXT, min_size=1, max_size=6),
+        endings=st.lists(st.sampled_from(["\r\n", "\n", "\r"]), min_size=6, max_size=6),
+        cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+    )
+    def test_lines_survive_any_cut_of_the_bytes(self, lines, endings, cuts):
+        """Lines end only at CRLF, LF or CR, wherever the bytes are cut (even in a character)."""
+        used = endings[: len(lines)]
+        blob = "".join(line + end for line, end in zip(lines, used, strict=True)).encode()
+        assume(blob.count(b"\r\n") == used.count("\r\n"))  # CR then an empty LF line: CRLF
+        bounds = sorted({0, len(blob), *(c for c in cuts if c < len(blob))})
+        splitter = SSELineSplitter()
+        out: list[str] = []
+        for a, b in itertools.pairwise(bounds):
+            out.extend(splitter.feed(blob[a:b]))
+        out.extend(splitter.flush())
+        assert out == lines
+
+    def test_unterminated_last_line_and_byte_order_mark(self):
+        """A last line without an ending is flushed; one leading BOM is dropped."""
+        splitter = SSELineSplitter()
+        assert splitter.feed("\ufeffdata: a\r".encode()) == ["data: a"]
+        assert splitter.feed(b"\ndata: \xe2\x80") == []
+        assert splitter.feed(b"\xa8b") == []
+        assert splitter.flush() == ["data: \u2028b"]

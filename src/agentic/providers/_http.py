@@ -26,6 +26,7 @@ from agentic.providers._errors import (
     ProviderTimeoutError,
 )
 from agentic.providers._models import Capabilities, Pricing
+from agentic.providers._sse import SSELineSplitter
 
 __all__ = ["HTTPProvider", "error_for_status", "parse_retry_after"]
 
@@ -357,7 +358,11 @@ class HTTPProvider:
         return data
 
     async def _stream_lines(self, path: str, body: dict[str, Any]) -> AsyncIterator[str]:
-        """POST `body` and yield the response's lines; map errors on the way."""
+        """POST `body` and yield the response's lines; map errors on the way.
+
+        Lines end at CRLF, LF or CR only (see `SSELineSplitter`), never at the other
+        Unicode line boundaries httpx's `aiter_lines` cuts at.
+        """
         url = self._url(path)
         logger.debug("provider.stream", extra={"provider": self._name, "url": url})
         headers = {
@@ -378,10 +383,14 @@ class HTTPProvider:
                 except httpx.HTTPError as exc:
                     raise self._transport_error(exc, url, streaming=True) from None
                 raise self._http_error(response, response.text)
+            splitter = SSELineSplitter()
             try:
-                async for line in response.aiter_lines():
-                    yield line
+                async for data in response.aiter_bytes():
+                    for line in splitter.feed(data):
+                        yield line
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc, url, streaming=True) from None
+            for line in splitter.flush():
+                yield line
         finally:
             await response.aclose()

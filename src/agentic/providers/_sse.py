@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse"]
+__all__ = ["SSEDecoder", "SSELineSplitter", "ServerSentEvent", "aiter_sse"]
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,59 @@ class SSEDecoder:
     def flush(self) -> ServerSentEvent | None:
         """Dispatch a last event the stream did not end with a blank line."""
         return self.decode("")
+
+
+class SSELineSplitter:
+    """Split a byte stream into SSE lines, cut anywhere across reads.
+
+    An event stream's lines end only at CRLF, LF or CR (a CRLF split between two reads
+    is one line end). Splitting the bytes before decoding keeps U+2028, U+2029 and
+    U+0085 inside the text: `str.splitlines` (and so httpx's `aiter_lines`) would cut
+    a JSON string in two at them. Each line is decoded as UTF-8 (bad bytes become
+    U+FFFD), so a character split between reads is whole in its line.
+    """
+
+    __slots__ = ("_buffer", "_pending_cr", "_started")
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._pending_cr = False
+        self._started = False
+
+    def feed(self, data: bytes) -> list[str]:
+        """Take the next bytes; return the lines they complete (without line endings)."""
+        if self._pending_cr and data.startswith(b"\n"):
+            data = data[1:]  # the LF of a CRLF whose CR ended the previous read
+        if not data:
+            return []
+        self._pending_cr = False
+        scanned = len(self._buffer)  # the buffer holds no line end: scan only the new bytes
+        self._buffer += data
+        lines: list[str] = []
+        start = 0
+        for match in _LINE_END.finditer(self._buffer, scanned):
+            lines.append(self._decode(self._buffer[start : match.start()]))
+            start = match.end()
+        if start:
+            # A CR that ends the read may be the first half of a CRLF.
+            self._pending_cr = start == len(self._buffer) and self._buffer[-1] == ord("\r")
+            del self._buffer[:start]
+        return lines
+
+    def flush(self) -> list[str]:
+        """Return the last line when the stream ended without a line end."""
+        if not self._buffer:
+            return []
+        line = self._decode(self._buffer)
+        self._buffer.clear()
+        return [line]
+
+    def _decode(self, raw: bytearray) -> str:
+        line = raw.decode("utf-8", "replace")
+        if not self._started:
+            self._started = True
+            line = line.removeprefix("\ufeff")  # one leading byte-order mark is ignored
+        return line
 
 
 async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
