@@ -18,6 +18,8 @@ Measures, with a raw `pykka.ThreadingActor` as the reference:
 * agent-loop overhead with the offline provider: microseconds per step of a chat that
   calls one tool (two model calls and one tool call, each an Event through the chain,
   plus the messages), and per one-step chat without tools.
+* streaming: microseconds per piece of a 2,000-word answer read through
+  `BranchRef.stream_chat`, in total and over the same chat without streaming.
 * memory per idle Branch: tracemalloc and RSS growth over `--idle` Branches beside as
   many idle pykka actors, each measured in a fresh subprocess.
 
@@ -174,6 +176,34 @@ def agent_loop(chats: int) -> dict[str, float]:
     return {"step": tool_s / (chats * 3) * 1e6, "echo_chat": echo_s / chats * 1e6}
 
 
+def streaming(chats: int, words: int = 2000) -> dict[str, float]:
+    """Microseconds per streamed piece of a `words`-word answer read through `stream_chat`.
+
+    `total` is the whole streaming chat per piece; `over_plain` subtracts the same chat
+    without streaming (so it is the cost streaming adds per piece: the provider's
+    stream, the bus publish from the loop, the reader's queue and the delta values).
+    """
+    answer = " ".join(f"word{i}" for i in range(words))
+    model = OfflineProvider([answer], when_exhausted="cycle")
+    with ActorSystem("bench") as system:
+        branch = spawn_branch(system, "stream", providers=[model])
+        empty = branch.export()
+        assert len(list(branch.stream_chat("warm up"))) == words
+        plain_s = stream_s = 0.0
+        for _ in range(chats):
+            branch.import_state(empty)
+            start = time.perf_counter()
+            branch.chat("go")
+            plain_s += time.perf_counter() - start
+            branch.import_state(empty)
+            start = time.perf_counter()
+            pieces = sum(1 for _ in branch.stream_chat("go"))
+            stream_s += time.perf_counter() - start
+            assert pieces == words
+    per = 1e6 / (chats * words)
+    return {"total": stream_s * per, "over_plain": (stream_s - plain_s) * per}
+
+
 _MEMORY_CHILD = """
 import gc, json, sys, tracemalloc
 kind, count = sys.argv[1], int(sys.argv[2])
@@ -250,10 +280,12 @@ def main() -> None:
     asks: list[dict[str, float]] = []
     tells: list[dict[str, float]] = []
     loops: list[dict[str, float]] = []
+    streams: list[dict[str, float]] = []
     for _ in range(args.repeat):
         asks.append(ask_round_trip(args.asks))
         tells.append(tell_throughput(args.tells))
         loops.append(agent_loop(args.chats))
+        streams.append(streaming(max(args.chats // 30, 3)))
         gc.collect()
     mem = memory(args.idle)
 
@@ -299,6 +331,10 @@ def main() -> None:
         f"agent loop, offline provider: {med(loops, 'step'):,.0f} us per step (model or tool call)"
     )
     print(f"agent loop, offline provider: {med(loops, 'echo_chat'):,.0f} us per one-step chat")
+    print(
+        f"streaming chat, offline provider: {med(streams, 'total'):,.1f} us per piece read, "
+        f"{med(streams, 'over_plain'):,.1f} us over the same chat unstreamed (goal < 50)"
+    )
     tracemalloc.stop()
 
 
