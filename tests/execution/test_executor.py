@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections import Counter
 
@@ -19,6 +20,7 @@ from agentic.execution import (
     Policy,
     Rule,
     TargetMap,
+    ThreadRunner,
     TimeoutProcessor,
     default_chain,
 )
@@ -428,6 +430,40 @@ class TestHostileInput:
         assert messages[3][1] == "agentic.execution.InvocationTimeoutError"
         assert "not JSON-serializable" in messages[4][2]
         assert all(status is EventStatus.FAILED for status, _, _ in messages)
+        assert after.status is EventStatus.COMPLETED
+
+    def test_a_target_calling_sys_exit_fails_its_event_not_the_host(self):
+        """SystemExit from a target (on the loop or in a thread) fails only its Event."""
+
+        async def exits_on_loop(arguments):
+            sys.exit(3)
+
+        def exits_in_thread():
+            sys.exit("bad usage")
+
+        async def worker(arguments):
+            return await ThreadRunner().run(exits_in_thread)
+
+        resolver = TargetMap(
+            [
+                FunctionTarget("exits_on_loop", exits_on_loop),
+                FunctionTarget("exits_in_thread", worker),
+                FunctionTarget("ok", lambda arguments: "fine"),
+            ]
+        )
+
+        async def main():
+            ex = Executor(resolver, full_chain())
+            first = await ex.submit(call("exits_on_loop"))
+            second = await ex.submit(call("exits_in_thread"))
+            after = await ex.submit(call("ok"))
+            return first, second, after
+
+        first, second, after = run(main())  # unfixed: asyncio.run itself raised SystemExit
+        assert (first.status, second.status) == (EventStatus.FAILED, EventStatus.FAILED)
+        assert first.execution.error.type == "agentic.execution.TargetExitError"  # type: ignore[union-attr]
+        assert "sys.exit(3)" in first.execution.error.message  # type: ignore[union-attr]
+        assert "sys.exit('bad usage')" in second.execution.error.message  # type: ignore[union-attr]
         assert after.status is EventStatus.COMPLETED
 
     def test_a_processor_that_raises_fails_only_its_event(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import threading
@@ -11,8 +12,9 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from agentic.execution import ArgumentValidationError, Target
-from agentic.tools import Tool, ToolDefinitionError, ToolResultError, tool
+from agentic.execution import ArgumentValidationError, Call, Executor, Target, default_chain
+from agentic.primitives import EventStatus
+from agentic.tools import Tool, ToolDefinitionError, ToolRegistry, ToolResultError, tool
 
 
 def run(coro):
@@ -312,6 +314,28 @@ class TestInvoke:
         assert t.is_async
         assert t.parameters["properties"]["step"]["default"] == 1
         assert run(t.invoke(t.validate({}))) == 1
+
+    def test_a_tool_whose_argparse_exits_fails_its_call_only(self, capsys):
+        """A sync tool whose argparse exits (SystemExit in its thread) fails its Call; the host runs on."""
+
+        def parse(args: list[str]) -> int:
+            """Parse a command line."""
+            parser = argparse.ArgumentParser(prog="parse")
+            parser.add_argument("--n", type=int, required=True)
+            return int(parser.parse_args(args).n)
+
+        async def main():
+            ex = Executor(ToolRegistry([Tool(parse)]), default_chain())
+            bad = await ex.submit(Call(target="parse", arguments={"args": []}))
+            good = await ex.submit(Call(target="parse", arguments={"args": ["--n", "4"]}))
+            return bad, good
+
+        bad, good = run(main())
+        assert bad.status is EventStatus.FAILED
+        assert bad.execution.error.type == "agentic.execution.TargetExitError"  # type: ignore[union-attr]
+        assert "sys.exit(2)" in bad.execution.error.message  # type: ignore[union-attr]
+        assert (good.status, good.execution.response) == (EventStatus.COMPLETED, 4)
+        assert "the following arguments are required: --n" in capsys.readouterr().err
 
     def test_unserializable_result_fails_clearly(self):
         """A result JSON cannot hold raises ToolResultError naming the tool and type."""

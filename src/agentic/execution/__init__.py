@@ -27,6 +27,7 @@ from agentic.execution._errors import (
     PolicyError,
     ProcessingError,
     RateLimitedError,
+    TargetExitError,
     TargetNotFoundError,
 )
 from agentic.execution._executor import Executor
@@ -77,6 +78,7 @@ __all__ = [
     "Sleep",
     "Target",
     "TargetMap",
+    "TargetExitError",
     "TargetNotFoundError",
     "ThreadRunner",
     "TimeoutProcessor",

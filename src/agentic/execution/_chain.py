@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from agentic.execution._errors import ProcessingError
+from agentic.execution._errors import ProcessingError, TargetExitError
 from agentic.execution.types import CallNext, Processor
 from agentic.primitives import ErrorInfo, Event, EventStatus
 
@@ -56,7 +56,9 @@ async def invoke_event(event: Event) -> Event:
 
     Starts the Event if it is pending, records the attempt, awaits `execute()` and
     completes the Event with the result. An exception is recorded on the attempt and
-    raised to the processors (retry decides whether to try again).
+    raised to the processors (retry decides whether to try again); a `SystemExit`
+    from the target is raised as a [`TargetExitError`][agentic.execution.TargetExitError],
+    so that it fails the Event instead of stopping the event loop.
 
     Returns:
         The completed Event (or failed, if its result cannot be serialized).
@@ -69,6 +71,12 @@ async def invoke_event(event: Event) -> Event:
     except asyncio.CancelledError:
         event.end_attempt(attempt, _CANCELLED_ATTEMPT)
         raise
+    except SystemExit as exc:
+        # A target's sys.exit() (or argparse's) fails its Event: escaping the task, it
+        # would stop the host's event loop, and every other Event with it.
+        error = _exit_error(event, exc)
+        event.end_attempt(attempt, error)
+        raise error from exc
     except BaseException as exc:
         event.end_attempt(attempt, exc)
         raise
@@ -146,6 +154,13 @@ class Chain:
         elif not event.status.is_terminal:
             fail_event(event, _contract(event, f"returned it unfinished ({event.status})"))
         return event
+
+
+def _exit_error(event: Event, exc: SystemExit) -> TargetExitError:
+    target = getattr(event, "target", None)
+    what = f"target {target!r}" if isinstance(target, str) else f"{event.type_name} {event.id}"
+    msg = f"{what} called sys.exit({exc.code!r}); the exit ends only this invocation"
+    return TargetExitError(msg, code=exc.code)
 
 
 def _contract(event: Event, what: str) -> ProcessingError:

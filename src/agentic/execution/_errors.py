@@ -10,6 +10,7 @@ AgenticError
     RateLimitedError(ExecutionError)          # retryable, carries retry_after
     ExecutorClosedError(ExecutionError, RuntimeError)
     ProcessingError(ExecutionError)           # a processor broke the chain's contract
+    TargetExitError(ExecutionError)           # a target raised SystemExit (sys.exit, argparse)
   ConfigurationError
     PolicyError(ConfigurationError)           # a policy (file) that cannot be loaded
 ```
@@ -30,6 +31,7 @@ __all__ = [
     "PolicyError",
     "ProcessingError",
     "RateLimitedError",
+    "TargetExitError",
     "TargetNotFoundError",
 ]
 
@@ -102,6 +104,19 @@ class ProcessingError(ExecutionError):
         """The id of the Event being processed."""
 
 
+class TargetExitError(ExecutionError):
+    """A target raised `SystemExit` (it called `sys.exit()`, or its argparse failed).
+
+    The exit ends only the invocation, as a failure: it must not stop the host's
+    event loop (which is what a `SystemExit` escaping a task does).
+    """
+
+    def __init__(self, message: str, *, code: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        """The exit code (or message) the target passed to `sys.exit()`."""
+
+
 class PolicyError(ConfigurationError):
     """A policy, or a policy file, is invalid; the message names the rule and the field."""
 
@@ -132,6 +147,7 @@ for _cls in (
     PolicyError,
     ProcessingError,
     RateLimitedError,
+    TargetExitError,
     TargetNotFoundError,
 ):
     _cls.__module__ = "agentic.execution"
