@@ -32,6 +32,7 @@ class _Group(TyperGroup):
         **extra: Any,
     ) -> Any:
         SETTINGS.reset()
+        _escape_unencodable()
         argv = list(sys.argv[1:] if args is None else args)
         try:
             result = super().main(
@@ -65,6 +66,17 @@ class _Group(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _escape_unencodable() -> None:
+    # Output to a stream that cannot encode every character (PYTHONIOENCODING=latin-1,
+    # a legacy locale) escapes what it cannot encode: a glyph in a summary or a note's
+    # text must not turn finished work into a UnicodeEncodeError and exit code 2.
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding not in {"utf-8", "utf8"} and reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _is_usage_error(exc: Exception) -> bool:
