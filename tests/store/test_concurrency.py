@@ -131,6 +131,41 @@ class TestThreads:
         assert sum(not r.deduplicated for r in results) == 1
 
 
+class TestGroupIsolation:
+    def test_one_callers_unencodable_id_fails_only_that_caller(self, tmp_path):
+        """A stream id SQLite cannot take (a lone surrogate) fails its own append, not its group's."""
+        path = tmp_path / "e.db"
+        with SQLiteEventStore(path, durability="normal") as store:
+            blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            blocker.execute("BEGIN IMMEDIATE")  # the appends below queue up as one group
+            outcomes: dict[str, object] = {}
+
+            def append(name: str, stream: str) -> None:
+                try:
+                    outcomes[name] = store.append(stream, [NewRecord("t", {"who": name})])
+                except Exception as exc:
+                    outcomes[name] = exc
+
+            leader = threading.Thread(target=append, args=("leader", "a"))
+            leader.start()
+            while not store._committer._writing:
+                threading.Event().wait(0.001)
+            names = [f"good{i}" for i in range(4)]
+            others = [threading.Thread(target=append, args=(name, "a")) for name in names]
+            others.append(threading.Thread(target=append, args=("bad", "b\udc80")))
+            for thread in others:
+                thread.start()
+            while len(store._committer._queue) + sum(not t.is_alive() for t in others) < 5:
+                threading.Event().wait(0.001)
+            blocker.execute("COMMIT")
+            blocker.close()
+            for thread in [leader, *others]:
+                thread.join()
+            assert isinstance(outcomes.pop("bad"), ValueError)
+            assert all(not isinstance(outcome, Exception) for outcome in outcomes.values())
+            assert sorted(r.payload["who"] for r in check_log(store)) == sorted(["leader", *names])
+
+
 class TestWriteLock:
     def test_waits_for_another_writer_then_appends(self, tmp_path):
         """An append waits while another connection holds the write lock."""

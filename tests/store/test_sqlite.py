@@ -163,6 +163,23 @@ class TestValidation:
             store.append(stream, records)
         assert store.last_position() == 0
 
+    @pytest.mark.parametrize(
+        ("stream", "record", "field"),
+        [
+            ("s\udc80", NewRecord("t", {}), "stream id"),
+            ("s", NewRecord("t\udc80", {}), "type"),
+            ("s", NewRecord("t", {}, correlation_id="c\udc80"), "correlation_id"),
+            ("s", NewRecord("t", {}, causation_id="c\udc80"), "causation_id"),
+            ("s", NewRecord("t", {}, idempotency_key="k\udc80"), "idempotency_key"),
+        ],
+    )
+    def test_text_sqlite_cannot_store_is_refused_by_name(self, store, stream, record, field):
+        """A lone surrogate (not UTF-8) in an id or type is a ValueError naming the field."""
+        with pytest.raises(ValueError, match=f"{field} .*not valid UTF-8"):
+            store.append(stream, [record])
+        assert store.last_position() == 0
+        assert store.append("s", [NewRecord("t", {"ok": "é"})]).positions == (1,)
+
 
 class TestReading:
     def test_read_from_sequence(self, store):

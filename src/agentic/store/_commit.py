@@ -64,6 +64,9 @@ def encode_part(stream: str, records: Sequence[NewRecord], expected: int | None)
     if not isinstance(stream, str) or not stream:
         msg = f"a stream id must be a non-empty string, not {stream!r}"
         raise ValueError(msg)
+    if not _utf8(stream):
+        msg = f"stream id {stream!r} is not valid UTF-8 text (it holds a lone surrogate)"
+        raise ValueError(msg)
     if expected is not None and (not isinstance(expected, int) or expected < 0):
         msg = f"expected_sequence must be None or an int >= 0, not {expected!r}"
         raise ValueError(msg)
@@ -77,6 +80,7 @@ def encode_part(stream: str, records: Sequence[NewRecord], expected: int | None)
             type(record) is NewRecord
             and type(record[0]) is str
             and record[0]
+            and record[0].isascii()
             and type(record[1]) is dict
             and record[2] is None
             and record[3] is None
@@ -108,6 +112,9 @@ def _fields(
     if not isinstance(record_type, str) or not record_type:
         msg = f"record {index} for {stream!r} needs a non-empty string type, not {record_type!r}"
         raise ValueError(msg)
+    if not _utf8(record_type):
+        msg = f"record {index} for {stream!r} has a type that is not valid UTF-8: {record_type!r}"
+        raise ValueError(msg)
     if not isinstance(payload, dict):
         msg = f"record {index} ({record_type}) payload must be a dict, not {type(payload).__name__}"
         raise TypeError(msg)
@@ -118,7 +125,28 @@ def _fields(
     if key is not None and (not isinstance(key, str) or not key):
         msg = f"record {index} ({record_type}) idempotency_key must be a non-empty string"
         raise TypeError(msg)
+    for name, value in (
+        ("correlation_id", correlation),
+        ("causation_id", causation),
+        ("idempotency_key", key),
+    ):
+        if value is not None and not _utf8(value):
+            msg = f"record {index} ({record_type}) {name} is not valid UTF-8 text: {value!r}"
+            raise ValueError(msg)
     return record_type, payload, correlation, causation, key
+
+
+def _utf8(text: str) -> bool:
+    # SQLite stores text as UTF-8: a lone surrogate (a path decoded with
+    # surrogateescape) would fail only when the group is written, failing every
+    # append of the group, so it is refused here, in the caller's thread.
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _dumps(payload: dict[str, Any], stream: str, index: int) -> bytes:
