@@ -107,6 +107,17 @@ class TestRetry:
             delay = retry.backoff(attempt)
             assert ceiling * 0.5 <= delay <= ceiling
 
+    def test_many_retries_keep_the_capped_delay(self):
+        """Past attempt 1024 the exponential backoff stays max_delay (it does not overflow)."""
+        sleeps = Sleeps()
+        retry = RetryProcessor(1100, base_delay=0.5, max_delay=2.0, jitter=0, sleep=sleeps)
+        event, probe = submit([retry], call("flaky", fails=1050))
+        assert event.status is EventStatus.COMPLETED, event.execution.error
+        assert len(probe.reached) == 1051
+        assert sleeps.delays[:3] == [0.5, 1.0, 2.0]
+        assert set(sleeps.delays[2:]) == {2.0}
+        assert retry.backoff(10**6) == 2.0
+
     def test_rejects_bad_configuration(self):
         """Zero attempts or jitter outside [0, 1] are refused."""
         with pytest.raises(ValueError, match="at least 1"):

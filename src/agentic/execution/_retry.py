@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 
 from agentic.execution._chain import note
@@ -70,7 +71,11 @@ class RetryProcessor:
 
     def backoff(self, attempt: int) -> float:
         """Return the delay after failed attempt number `attempt` (1-based), with jitter."""
-        delay = min(self.max_delay, self.base_delay * self.multiplier ** (attempt - 1))
+        try:
+            grown = self.base_delay * self.multiplier ** (attempt - 1)
+        except OverflowError:  # a float past 1e308 after ~1024 doublings: far beyond the cap
+            grown = math.inf
+        delay = min(self.max_delay, grown)
         return delay * (1.0 - self.jitter * self._rng.random())
 
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
