@@ -140,3 +140,34 @@ class TestErrors:
         """Substitution reaches strings inside tables and arrays; other values pass."""
         value = {"a": ["${X}", 1, {"b": "${Y:-y}"}], "c": True}
         assert substitute_env(value, {"X": "x"}) == {"a": ["x", 1, {"b": "y"}], "c": True}
+
+
+class TestBadValues:
+    def test_empty_variable_takes_the_colon_dash_default(self, tmp_path):
+        """${VAR:-default} uses the default when VAR is set but empty, as the shell does."""
+        config = load_config(write(tmp_path, CONFIG), env={**ENV, "OLLAMA_HOST": ""})
+        assert config.providers["local"].base_url == "http://localhost:11434/v1"
+
+    @pytest.mark.parametrize(
+        "url", ["localhost:11434/v1", "http:///v1", "ftp://example.com/v1", "http://[::1/v1"]
+    )
+    def test_base_url_must_be_http_with_a_host(self, tmp_path, url):
+        """A base_url that is not http(s)://host is refused at load, naming file and key."""
+        text = f'[providers.x]\nkind = "openai"\nmodel = "m"\nbase_url = "{url}"\n'
+        with pytest.raises(ConfigurationError, match=r"bad\.toml.*providers\.x\.base_url"):
+            load_providers(write(tmp_path, text, "bad.toml"))
+
+    def test_bad_base_url_is_not_a_retryable_connection_error(self):
+        """A provider built with a URL it can never request refuses it at once."""
+        with pytest.raises(ConfigurationError, match=r"'local'.*base_url"):
+            OpenAICompatibleProvider(model="m", base_url="localhost:11434/v1", name="local")
+
+    @pytest.mark.parametrize(
+        ("table", "key"),
+        [('kind = "openai"', "providers.x.model"), ('kind = "anthropic"\nmodel = "m"', "api_key")],
+    )
+    def test_missing_model_or_key_names_the_file(self, tmp_path, table, key):
+        """A provider missing its model (or Anthropic its key) is refused naming the file."""
+        path = write(tmp_path, f"[providers.x]\n{table}\n", "team.toml")
+        with pytest.raises(ConfigurationError, match=rf"team\.toml.*{key}"):
+            load_providers(path)

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from agentic.errors import ConfigurationError
 from agentic.providers._anthropic import AnthropicProvider
+from agentic.providers._http import base_url_problem
 from agentic.providers._models import Capabilities, Pricing
 from agentic.providers._offline import OfflineProvider
 from agentic.providers._openai import OpenAICompatibleProvider
@@ -86,6 +87,22 @@ class ProviderConfig(BaseModel):
     when_exhausted: Literal["echo", "cycle", "error"] = "echo"
     """Offline: what to do when the script runs out."""
 
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        problem = None if value is None else base_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    def missing_setting(self) -> str | None:
+        """Return the required setting this kind of provider lacks (`model`, `api_key`)."""
+        if self.kind != "offline" and not self.model:
+            return "model"
+        if self.kind == "anthropic" and self.api_key is None:
+            return "api_key"
+        return None
+
 
 class ProvidersConfig(BaseModel):
     """A whole configuration file: the providers by name and which one is the default."""
@@ -101,6 +118,8 @@ class ProvidersConfig(BaseModel):
 def substitute_env(value: Any, env: Mapping[str, str], *, where: str = "config") -> Any:
     """Replace `${VAR}` (or `${VAR:-default}`) in every string inside `value`.
 
+    As in the shell, `${VAR:-default}` gives the default when `VAR` is unset or empty.
+
     Raises:
         ConfigurationError: A variable without a default is not set; the message
             names the variable and `where` (the file).
@@ -109,10 +128,10 @@ def substitute_env(value: Any, env: Mapping[str, str], *, where: str = "config")
 
         def replace(match: re.Match[str]) -> str:
             var, default = match.group(1), match.group(2)
+            if default is not None and not env.get(var):
+                return default  # `:-`, as in the shell: unset or empty takes the default
             if var in env:
                 return env[var]
-            if default is not None:
-                return default
             msg = f"environment variable {var!r} is not set (used in {where})"
             raise ConfigurationError(msg)
 
@@ -164,10 +183,22 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Pr
     if DEFAULT_PROVIDER not in config.providers:
         offline = ProviderConfig(name=DEFAULT_PROVIDER)
         config = config.model_copy(update={"providers": {**config.providers, "offline": offline}})
+    _check_required(config, path)
     if config.default not in config.providers:
         msg = f"provider config {str(path)!r}: default {config.default!r} is not a provider"
         raise ConfigurationError(msg)
     return config
+
+
+def _check_required(config: ProvidersConfig, path: Path) -> None:
+    for name, provider in config.providers.items():
+        missing = provider.missing_setting()
+        if missing is not None:
+            msg = (
+                f"invalid provider config {str(path)!r}: providers.{name}.{missing}: "
+                f"required for kind {provider.kind!r}"
+            )
+            raise ConfigurationError(msg)
 
 
 def build_provider(config: ProviderConfig) -> Provider:
@@ -189,8 +220,10 @@ def build_provider(config: ProviderConfig) -> Provider:
         if config.script:
             return OfflineProvider.from_file(config.script, **options)
         return OfflineProvider(config.replies, **options)
-    if not config.model:
-        msg = f"provider {config.name!r} ({config.kind}) needs a model"
+    missing = config.missing_setting()
+    if missing is not None:
+        article = "an" if missing == "api_key" else "a"
+        msg = f"provider {config.name!r} ({config.kind}) needs {article} {missing}"
         raise ConfigurationError(msg)
     common: dict[str, Any] = {
         "model": config.model,
@@ -203,9 +236,6 @@ def build_provider(config: ProviderConfig) -> Provider:
         "capabilities": config.capabilities,
     }
     if config.kind == "anthropic":
-        if config.api_key is None:
-            msg = f"provider {config.name!r} (anthropic) needs an api_key"
-            raise ConfigurationError(msg)
         return AnthropicProvider(
             base_url=config.base_url or "https://api.anthropic.com",
             max_tokens=config.max_tokens or 4096,

@@ -15,6 +15,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from agentic.errors import ConfigurationError
 from agentic.providers._errors import (
     ProviderAuthError,
     ProviderBadRequestError,
@@ -28,7 +29,7 @@ from agentic.providers._errors import (
 from agentic.providers._models import Capabilities, Pricing
 from agentic.providers._sse import SSELineSplitter
 
-__all__ = ["HTTPProvider", "error_for_status", "parse_retry_after"]
+__all__ = ["HTTPProvider", "base_url_problem", "error_for_status", "parse_retry_after"]
 
 logger = logging.getLogger("agentic.providers")
 logger.addHandler(logging.NullHandler())
@@ -153,6 +154,24 @@ def error_for_status(
     return ProviderBadRequestError(message, **kwargs)
 
 
+def base_url_problem(url: str) -> str | None:
+    """Say what makes `url` unusable as an API root (`None` when it is usable).
+
+    The answer never quotes the URL, which may hold credentials.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not host:
+        return "has no host"
+    return None
+
+
 def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, str]:
     """Take `user:password@` out of `url`: httpx would log it with every request URL."""
     parts = urlsplit(url)
@@ -206,6 +225,10 @@ class HTTPProvider:
         capabilities: Capabilities | None = None,
     ) -> None:
         self._name = name
+        problem = base_url_problem(base_url)
+        if problem is not None:
+            msg = f"provider {name!r}: base_url {problem}"
+            raise ConfigurationError(msg)
         base_url, self._auth, self._url_password = _split_credentials(base_url)
         self.base_url = base_url.rstrip("/")
         """The API's base URL (without any `user:password@`, which becomes Basic auth)."""
