@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -82,7 +83,13 @@ async def sleep(seconds: float) -> float:
 
     Args:
         seconds: How long to wait.
+
+    Raises:
+        ValueError: `seconds` is NaN (which would wait forever).
     """
+    if math.isnan(seconds):
+        msg = "seconds must be a number, not NaN"
+        raise ValueError(msg)
     wait = min(max(seconds, 0.0), _MAX_SLEEP)
     await asyncio.sleep(wait)
     return wait
