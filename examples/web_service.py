@@ -7,18 +7,22 @@ Run it (no key and no network needed: the offline provider answers):
 then talk to it:
 
     curl -s localhost:8000/chat -d '{"text": "add 2 and 3"}'
+    curl -sN localhost:8000/chat/stream -d '{"text": "tell me about streams"}'
     curl -s localhost:8000/messages
     curl -s localhost:8000/info
 
 Every handler awaits the Branch through the `a`-prefixed BranchRef methods, so the
 server's event loop never blocks: many requests are served at once while the Branch
-works through them one turn at a time, in arrival order.
+works through them one turn at a time, in arrival order. `/chat/stream` sends the
+answer as server-sent events while the model produces it; a client that hangs up
+cancels its turn on the Branch.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,7 +30,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from agentic.actors import ActorSystem
@@ -77,12 +81,91 @@ def _message(message: Any) -> dict[str, Any]:
     }
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def _text(request: Request) -> str | None:
+    """Return the body's `text` (a JSON object's string field), else None."""
     try:
         body = await request.json()
     except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return None
+    text = body.get("text") if isinstance(body, dict) else None
+    return text if isinstance(text, str) else None
+
+
+_BAD_TEXT = JSONResponse({"error": "send {'text': '...'}"}, status_code=400)
+
+
+async def sse_chat(branch: BranchRef, text: str) -> AsyncIterator[str]:
+    """Chat with `branch`, as server-sent events: the text pieces, then `done` (or `error`).
+
+    Leaving early (the client hung up) closes the stream, which cancels the turn.
+    """
+    async with await branch.astream_chat(text) as stream:
+        try:
+            async for delta in stream:
+                piece = {"step": delta.step, "text": delta.text, "restart": delta.restart}
+                yield f"data: {json.dumps(piece)}\n\n"
+        except BranchError as exc:
+            yield f"event: error\ndata: {json.dumps({'error': str(exc)})}\n\n"
+            return
+        result = stream.result
+        assert result is not None  # the loop ended with the turn's result
+        done = {"reply": result.content, "steps": result.steps, "stopped": result.stopped}
+        yield f"event: done\ndata: {json.dumps(done)}\n\n"
+
+
+def _branch(request: Request) -> BranchRef:
+    branch: BranchRef = request.app.state.branch
+    return branch
+
+
+async def chat(request: Request) -> JSONResponse:
+    """POST /chat {"text"}: one turn of the agent loop; its answer as JSON."""
+    text = await _text(request)
+    if not text:
+        return _BAD_TEXT
+    try:
+        result = await _branch(request).achat(text)
+    except BranchError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+    return JSONResponse(
+        {
+            "reply": result.content,
+            "steps": result.steps,
+            "tool_calls": result.tool_calls,
+            "stopped": result.stopped,
+            "message_ids": result.message_ids,
+        }
+    )
+
+
+async def chat_stream(request: Request) -> JSONResponse | StreamingResponse:
+    """POST /chat/stream {"text"}: the turn's answer as server-sent events."""
+    text = await _text(request)
+    if not text:
+        return _BAD_TEXT
+    return StreamingResponse(sse_chat(_branch(request), text), media_type="text/event-stream")
+
+
+async def messages(request: Request) -> JSONResponse:
+    """GET /messages[?last=n]: the conversation (its last n messages)."""
+    last = request.query_params.get("last")
+    found = await _branch(request).amessages(int(last) if last and last.isdigit() else None)
+    return JSONResponse([_message(m) for m in found])
+
+
+async def add_message(request: Request) -> JSONResponse:
+    """POST /messages {"text"}: append a user message."""
+    text = await _text(request)
+    if text is None:
+        return _BAD_TEXT
+    message = await _branch(request).aadd_message(text)
+    return JSONResponse(_message(message), status_code=201)
+
+
+async def info(request: Request) -> JSONResponse:
+    """GET /info: the Branch's summary."""
+    summary = await _branch(request).ainfo()
+    return JSONResponse(summary.model_dump(mode="json"))
 
 
 def build_app(system: ActorSystem | None = None, *, name: str = "web") -> Starlette:
@@ -95,58 +178,20 @@ def build_app(system: ActorSystem | None = None, *, name: str = "web") -> Starle
     """
     owned = system is None
     actors = system if system is not None else ActorSystem("web")
-    state: dict[str, BranchRef] = {}
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        state["branch"] = spawn_branch(
-            actors, name, tools=[add, word_count], providers=[offline_provider()]
-        )
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        branch = spawn_branch(actors, name, tools=[add, word_count], providers=[offline_provider()])
+        app.state.branch = branch
         try:
             yield
         finally:
-            if owned:
-                # shutdown() joins threads: keep it off the server's loop.
-                await asyncio.to_thread(actors.shutdown)
-            else:
-                await asyncio.to_thread(state["branch"].stop)
-
-    async def chat(request: Request) -> JSONResponse:
-        text = (await _body(request)).get("text")
-        if not isinstance(text, str) or not text:
-            return JSONResponse({"error": "send {'text': '...'}"}, status_code=400)
-        try:
-            result = await state["branch"].achat(text)
-        except BranchError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
-        return JSONResponse(
-            {
-                "reply": result.content,
-                "steps": result.steps,
-                "tool_calls": result.tool_calls,
-                "stopped": result.stopped,
-                "message_ids": result.message_ids,
-            }
-        )
-
-    async def messages(request: Request) -> JSONResponse:
-        last = request.query_params.get("last")
-        found = await state["branch"].amessages(int(last) if last and last.isdigit() else None)
-        return JSONResponse([_message(m) for m in found])
-
-    async def add_message(request: Request) -> JSONResponse:
-        text = (await _body(request)).get("text")
-        if not isinstance(text, str):
-            return JSONResponse({"error": "send {'text': '...'}"}, status_code=400)
-        message = await state["branch"].aadd_message(text)
-        return JSONResponse(_message(message), status_code=201)
-
-    async def info(_: Request) -> JSONResponse:
-        summary = await state["branch"].ainfo()
-        return JSONResponse(summary.model_dump(mode="json"))
+            # shutdown() and stop() join threads: keep them off the server's loop.
+            await asyncio.to_thread(actors.shutdown if owned else branch.stop)
 
     routes = [
         Route("/chat", chat, methods=["POST"]),
+        Route("/chat/stream", chat_stream, methods=["POST"]),
         Route("/messages", messages, methods=["GET"]),
         Route("/messages", add_message, methods=["POST"]),
         Route("/info", info, methods=["GET"]),

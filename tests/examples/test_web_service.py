@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import socket
 import sys
 import threading
@@ -101,3 +102,33 @@ class TestWebService:
             assert echo["reply"] == "word_count: 3"
             plain = client.post("/chat", json={"text": "hello"}).json()
             assert plain["reply"] == "You said: hello"
+
+    def test_streamed_chat_over_http(self, server):
+        """POST /chat/stream sends the answer as server-sent events, then `done` with the reply."""
+        events: list[tuple[str, dict]] = []
+        with (
+            httpx.Client(base_url=server, timeout=30) as client,
+            client.stream(
+                "POST", "/chat/stream", json={"text": "streams arrive in pieces"}
+            ) as reply,
+        ):
+            assert reply.status_code == 200
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            kind = "message"
+            for line in reply.iter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    events.append((kind, json.loads(line.removeprefix("data: "))))
+                    kind = "message"
+        pieces = [data for kind, data in events if kind == "message"]
+        assert [kind for kind, _ in events] == ["message"] * len(pieces) + ["done"]
+        assert len(pieces) == 6  # "You said: " and the four words
+        assert all(piece["step"] == 1 and not piece["restart"] for piece in pieces)
+        done = events[-1][1]
+        assert "".join(piece["text"] for piece in pieces) == done["reply"]
+        assert done["reply"] == "You said: streams arrive in pieces"
+        with httpx.Client(base_url=server, timeout=30) as client:
+            assert client.post("/chat/stream", json={"text": ""}).status_code == 400
+            last = client.get("/messages", params={"last": 1}).json()
+        assert last[0]["content"] == done["reply"]
