@@ -200,6 +200,24 @@ class TestRepository:
         assert Repository(store).load(Notebook("nb")).aggregate.log == ["x", "y"]
         assert store.load_snapshot("nb") is None
 
+    def test_an_automatic_snapshot_of_unencodable_state_does_not_fail_the_change(self, store):
+        """State that cannot be saved as a snapshot (not JSON) does not fail a committed change."""
+
+        class Tags(Tally):
+            def apply(self, record_type: str, payload: dict[str, Any]) -> None:
+                super().apply(record_type, payload)
+                self.seen = {payload["n"]}  # a set: not JSON
+
+            def snapshot_state(self) -> dict[str, Any]:
+                return {"total": self.total, "seen": getattr(self, "seen", set())}
+
+        live = Repository(store, snapshot_every=1).load(Tags("t"))
+        result = live.record("add", {"n": 1})  # committed: must not raise
+        assert (result.positions, live.version, live.aggregate.total) == ((1,), 1, 1)
+        assert live.record("add", {"n": 2}).positions == (2,)
+        assert store.stream_sequence("t") == 2
+        assert store.load_snapshot("t") is None
+
     def test_bad_snapshot_policy(self, store):
         """snapshot_every must be positive."""
         with pytest.raises(ValueError, match="snapshot_every"):

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from agentic.store._errors import CorruptRecordError, StoreError
+from agentic.store._errors import CorruptRecordError
 from agentic.store._protocol import EventStore
 from agentic.store._record import AppendResult, NewRecord, Snapshot
 
@@ -249,9 +249,11 @@ class Persisted(Generic[A]):
         # The change is committed by now: a snapshot that cannot be saved only costs a
         # longer replay later, so it is logged, never raised as if the change had failed
         # (a caller would then retry a change that is already in the log).
+        # Not only StoreError: state that is not JSON (SerializationError) or a failing
+        # snapshot_state() leaves the committed change just as committed.
         try:
             self.snapshot()
-        except StoreError:
+        except Exception:  # noqa: BLE001 - logged with its traceback; the change stands
             _log.warning(
                 "automatic snapshot of stream %r at version %d failed; the change is committed",
                 self.stream_id,
