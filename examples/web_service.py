@@ -8,6 +8,7 @@ then talk to it:
 
     curl -s localhost:8000/chat -d '{"text": "add 2 and 3"}'
     curl -sN localhost:8000/chat/stream -d '{"text": "tell me about streams"}'
+    curl -sN localhost:8000/chat/stream -d '{"text": "research owls"}'  # Ctrl-C: cancelled
     curl -s localhost:8000/messages
     curl -s localhost:8000/info
 
@@ -57,8 +58,18 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+async def research(topic: str) -> str:
+    """Research a topic (a slow tool: it takes 30 seconds, long enough to hang up on).
+
+    Args:
+        topic: What to research.
+    """
+    await asyncio.sleep(30)
+    return f"notes on {topic}"
+
+
 def offline_provider() -> OfflineProvider:
-    """A deterministic model: it calls `add` and `word_count` when asked, else echoes."""
+    """A deterministic model: it calls the tools when asked, else echoes."""
     return OfflineProvider(
         rules=[
             ToolRule(
@@ -67,6 +78,7 @@ def offline_provider() -> OfflineProvider:
             ToolRule(
                 pattern=r"count the words of (.+)", tool="word_count", arguments={"text": "{1}"}
             ),
+            ToolRule(pattern=r"research (.+)", tool="research", arguments={"topic": "{1}"}),
         ],
         echo_prefix="You said: ",
     )
@@ -181,7 +193,9 @@ def build_app(system: ActorSystem | None = None, *, name: str = "web") -> Starle
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        branch = spawn_branch(actors, name, tools=[add, word_count], providers=[offline_provider()])
+        branch = spawn_branch(
+            actors, name, tools=[add, word_count, research], providers=[offline_provider()]
+        )
         app.state.branch = branch
         try:
             yield

@@ -132,3 +132,27 @@ class TestWebService:
             assert client.post("/chat/stream", json={"text": ""}).status_code == 400
             last = client.get("/messages", params={"last": 1}).json()
         assert last[0]["content"] == done["reply"]
+
+    def test_a_client_that_hangs_up_cancels_its_turn(self, server):
+        """Closing a /chat/stream connection mid-turn cancels the turn (its 30 s tool stops)."""
+
+        async def main():
+            async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+                async with client.stream(
+                    "POST", "/chat/stream", json={"text": "research owls"}
+                ) as reply:
+                    assert reply.status_code == 200
+                    await asyncio.sleep(0.3)  # the research tool is running now
+                # Hung up. Within 10 s (the tool alone takes 30) the Branch is idle again.
+                deadline = time.monotonic() + 10
+                while True:
+                    info = (await client.get("/info")).json()
+                    if info["status"] == "ready" and info["in_flight"] == 0:
+                        break
+                    assert time.monotonic() < deadline, f"the turn went on: {info}"
+                    await asyncio.sleep(0.05)
+                return (await client.get("/messages", params={"last": 1})).json()[0]
+
+        last = asyncio.run(main())
+        assert last["type"] == "ToolResultMessage"
+        assert last["content"].startswith("error: tool 'research' cancelled")
