@@ -62,6 +62,15 @@ class TestRunCommand:
         assert len(out["stdout"]) == 1000
         assert out["exit_code"] != 0
 
+    def test_output_within_the_cap_is_returned_whole(self, tmp_path):
+        """Output under max_output_bytes comes back whole, even past the default result size."""
+        script = "import sys; sys.stdout.write('o' * 600_000); sys.stderr.write('\\x01' * 600_000)"
+        tool = command_tool(tmp_path, max_output_bytes=700_000)
+        out = invoke(tool, argv=[sys.executable, "-c", script])
+        assert (out["exit_code"], out["truncated"]) == (0, False)
+        assert out["stdout"] == "o" * 600_000
+        assert out["stderr"] == "\x01" * 600_000  # 3.6 MB as JSON ("\u0001" each)
+
     def test_missing_program(self, tmp_path):
         """An unknown program fails with a ToolError naming it."""
         with pytest.raises(ToolError, match="cannot run 'no-such-program-xyz'"):

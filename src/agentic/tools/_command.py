@@ -43,7 +43,8 @@ def command_tool(
         cwd: The working directory (default: the process's).
         timeout: The longest a command may run, in seconds (a call may ask for less).
         max_output_bytes: The most bytes kept of stdout and of stderr each; more
-            output kills the command and sets `truncated`.
+            output kills the command and sets `truncated`. Output within it is
+            returned whole (the Tool's result limit does not apply).
         env: The environment (default: the process's, without the variables whose
             names look secret, such as `OPENAI_API_KEY` or `GITHUB_TOKEN` (see
             [`is_secret_key`][agentic.execution.is_secret_key]) or end in `_KEY`,
@@ -122,7 +123,9 @@ def command_tool(
             "truncated": flooded.is_set(),
         }
 
-    return Tool(run_command, guarded=True)
+    # The output is bounded by max_output_bytes (per stream): the Tool's own default
+    # result limit would refuse output the tool was configured to keep (and discard it).
+    return Tool(run_command, guarded=True, max_result_bytes=None)
 
 
 async def _read(
