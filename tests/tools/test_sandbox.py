@@ -146,6 +146,20 @@ class TestFileTools:
             {"name": "top.txt", "type": "file"},
         ]
 
+    def test_a_large_file_is_read_truncated_with_the_default_limits(self, layout):
+        """A file over max_read_bytes comes back cut to the limit, not as a result-size error."""
+        (layout / "big.log").write_text('line\t"quoted"\n' * 200_000)  # 3.2 MB
+
+        async def main():
+            ex = Executor(ToolRegistry(file_tools(layout)), default_chain())
+            return await ex.submit(Call(target="read_file", arguments={"path": "big.log"}))
+
+        event = asyncio.run(main())
+        assert event.status is EventStatus.COMPLETED, event.execution.error
+        response = event.execution.response
+        assert response["truncated"] is True
+        assert len(response["content"]) == 1_000_000
+
     def test_missing_parent_without_create_dirs(self, layout):
         """Writing into a missing directory fails unless create_dirs is set."""
         with pytest.raises(FileNotFoundError):

@@ -37,7 +37,7 @@ def file_tools(
     Args:
         root: The directory the tools may touch.
         max_read_bytes: The most bytes `read_file` returns (the rest is cut, and
-            `truncated` says so).
+            `truncated` says so; the Tool's result limit does not apply).
         max_write_bytes: The largest content `write_file` accepts.
         max_entries: The most entries `list_files` returns.
     """
@@ -105,7 +105,13 @@ def file_tools(
         entries.sort(key=lambda e: e["name"])
         return {"path": path, "entries": entries, "truncated": truncated}
 
-    return [Tool(read_file), Tool(write_file), Tool(list_files)]
+    # read_file and list_files are bounded by max_read_bytes and max_entries: the Tool's
+    # default result limit on top would fail a read cut to the limit (JSON is longer).
+    return [
+        Tool(read_file, max_result_bytes=None),
+        Tool(write_file),
+        Tool(list_files, max_result_bytes=None),
+    ]
 
 
 def _shown(name: str) -> str:
