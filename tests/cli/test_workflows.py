@@ -43,3 +43,16 @@ class TestCitations:
         outcome = sh("run", str(path), "--json")
         assert outcome.code == 0, outcome
         assert outcome.json()["steps"][1]["result"] == "got ${HOME} x"
+
+
+class TestRefusedBeforeTheStore:
+    """A workflow that cannot run here is refused before the state directory is touched."""
+
+    def test_an_unknown_tool_creates_no_state(self, sh: Run, home: Path, tmp_path: Path) -> None:
+        """Exit 2 naming the tool, and no state directory appears."""
+        path = tmp_path / "unknown.toml"
+        path.write_text('name = "u"\n[[steps]]\nid = "a"\ntool = "format_disk"\n')
+        outcome = sh("run", str(path))
+        assert_one_line_error(outcome, 2)
+        assert "unknown tool 'format_disk'" in outcome.stderr
+        assert not home.exists()

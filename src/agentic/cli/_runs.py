@@ -11,7 +11,10 @@ from agentic.cli._context import JsonOption, console, emit_json, provider_map, s
 from agentic.cli._errors import EXIT_FAILED
 
 if TYPE_CHECKING:
-    from agentic.kernel import RunReport
+    from rich.console import Console
+
+    from agentic.cli._progress import RunDisplay
+    from agentic.kernel import RunReport, Workflow, WorkflowRunner
     from agentic.store import EventStore
 
 __all__ = ["app", "load_report", "run"]
@@ -32,8 +35,6 @@ def run(
     Shows live progress and a summary table; the run is recorded in the store
     (`runs show ID` shows it again). Exit code 1 if any step did not complete.
     """
-    from rich.live import Live  # noqa: PLC0415
-
     from agentic.actors import ActorSystem  # noqa: PLC0415 - heavy imports on demand
     from agentic.cli._progress import RunDisplay, summary_table  # noqa: PLC0415
     from agentic.kernel import WorkflowRunner, load_workflow, standard_tools  # noqa: PLC0415
@@ -42,25 +43,19 @@ def run(
     providers = provider_map()
     as_json = wants_json(json_)
     out = console()
-    with store() as opened, ActorSystem("agentic-cli") as system:
+    with ActorSystem("agentic-cli") as system:
         display = RunDisplay(workflow, out)
         runner = WorkflowRunner(
             system,
             tools=standard_tools(),
             providers=providers,
-            store=opened,
             timeout=timeout,
             on_update=None if as_json else display.update,
         )
-        runner.check(workflow)  # an unknown tool or bad citation: nothing runs
-        if as_json:
-            report = runner.run(workflow)
-        elif out.is_terminal:
-            with Live(display, console=out, refresh_per_second=12, transient=True):
-                report = runner.run(workflow)
-        else:
-            out.print(f"running {workflow.name} ({len(workflow.steps)} steps)")
-            report = runner.run(workflow)
+        runner.check(workflow)  # an unknown tool: refused before the store is touched too
+        with store() as opened:
+            runner.store = opened
+            report = _run(runner, workflow, display, out, as_json=as_json)
     if as_json:
         emit_json(report.model_dump(mode="json"))
     else:
@@ -71,6 +66,20 @@ def run(
         )
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _run(
+    runner: WorkflowRunner, workflow: Workflow, display: RunDisplay, out: Console, *, as_json: bool
+) -> RunReport:
+    from rich.live import Live  # noqa: PLC0415
+
+    if as_json:
+        return runner.run(workflow)
+    if out.is_terminal:
+        with Live(display, console=out, refresh_per_second=12, transient=True):
+            return runner.run(workflow)
+    out.print(f"running {workflow.name} ({len(workflow.steps)} steps)")
+    return runner.run(workflow)
 
 
 def load_report(opened: EventStore, run_id: str) -> RunReport:
