@@ -1,4 +1,4 @@
-"""The documentation runs: docs/primitives.md's examples and the primitives' docstring examples."""
+"""The documentation runs: README.md's and docs/primitives.md's examples, and the primitives' docstrings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import agentic.primitives
 
 ROOT = Path(__file__).resolve().parent.parent
-GUIDES = [ROOT / "docs" / "primitives.md"]
+GUIDES = [ROOT / "README.md", ROOT / "docs" / "primitives.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
