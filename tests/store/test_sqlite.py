@@ -180,6 +180,26 @@ class TestValidation:
         assert store.last_position() == 0
         assert store.append("s", [NewRecord("t", {"ok": "é"})]).positions == (1,)
 
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"v": float("nan")},
+            {"v": [1.0, float("inf")]},
+            {"v": {"w": (float("-inf"),)}},
+            {float("nan"): 1},
+        ],
+    )
+    def test_a_float_json_cannot_hold_is_refused_not_stored_as_null(self, store, payload):
+        """NaN and infinity have no JSON form: refused, not silently stored as null."""
+        with pytest.raises(SerializationError, match=r"record 0 payload for 's'.*finite"):
+            store.append("s", [NewRecord("t", payload)])
+        with pytest.raises(SerializationError):
+            store.append("s", [NewRecord("t", payload, idempotency_key="k")])
+        assert store.last_position() == 0
+        none = store.append("s", [NewRecord("t", {"v": None, "w": [None, 1.5]})])
+        assert [r.payload for r in store.read("s")] == [{"v": None, "w": [None, 1.5]}]
+        assert none.positions == (1,)
+
 
 class TestReading:
     def test_read_from_sequence(self, store):

@@ -6,11 +6,12 @@ store starts no thread of its own.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -90,6 +91,8 @@ def encode_part(stream: str, records: Sequence[NewRecord], expected: int | None)
                 blob = dumps(record[1], option=_OPTIONS)
             except TypeError:
                 blob = _dumps(record[1], stream, index)
+            if b"null" in blob and not _finite(record[1]):  # orjson writes NaN as null
+                _not_finite(stream, index)
             rows.append((record[0], blob, None, None, None))
             continue
         record_type, payload, correlation, causation, key = _fields(record, stream, index)
@@ -151,12 +154,43 @@ def _utf8(text: str) -> bool:
 
 def _dumps(payload: dict[str, Any], stream: str, index: int) -> bytes:
     try:
-        return orjson.dumps(payload, option=_OPTIONS)
+        blob = orjson.dumps(payload, option=_OPTIONS)
     except TypeError as exc:
         from agentic.errors import SerializationError  # noqa: PLC0415 - error path only
 
         msg = f"record {index} payload for {stream!r} is not JSON-serializable: {exc}"
         raise SerializationError(msg) from exc
+    # JSON has no NaN or infinity and orjson writes them as null: the record would
+    # read back changed (and replay differently from the live state), so refuse it.
+    if b"null" in blob and not _finite(payload):
+        _not_finite(stream, index)
+    return blob
+
+
+def _not_finite(stream: str, index: int) -> NoReturn:
+    from agentic.errors import SerializationError  # noqa: PLC0415 - error path only
+
+    msg = (
+        f"record {index} payload for {stream!r} is not JSON-serializable: it holds "
+        "a float that is not finite (NaN or infinity)"
+    )
+    raise SerializationError(msg)
+
+
+def _finite(value: Any) -> bool:
+    """Return whether no float in `value` (dicts, lists, tuples, deeply) is NaN or infinite."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
 
 
 class _Request:
