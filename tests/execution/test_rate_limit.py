@@ -129,6 +129,23 @@ class TestRateLimitProcessor:
         assert a.status is EventStatus.COMPLETED
         assert b.status is EventStatus.DENIED
 
+    def test_fewer_than_one_request_per_interval_still_lets_one_through(self):
+        """0.5 requests per second serves one Event now and denies the next (fail fast)."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), [RateLimitProcessor(0.5, wait=False)])
+            return [await ex.submit(call("ok")) for _ in range(2)]
+
+        events = run(main())  # unfixed: a bucket of 0.5 tokens never holds one, all denied
+        assert [e.status for e in events] == [EventStatus.COMPLETED, EventStatus.DENIED]
+        assert "next capacity in 2.000s" in (events[1].execution.reason or "")
+
+    def test_a_burst_below_one_is_refused(self):
+        """A burst under one request could never let an Event through without waiting."""
+        with pytest.raises(ValueError, match="burst"):
+            RateLimitProcessor(10, burst=0.5)
+
     def test_limits_are_per_key(self):
         """Each target has its own bucket."""
         probe = Probe()

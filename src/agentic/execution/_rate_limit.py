@@ -92,7 +92,7 @@ class RateLimitProcessor:
             requests: Events allowed per interval, per key.
             interval: The interval in seconds.
             burst: The most Events let through at once after a quiet spell
-                (default: `requests`).
+                (default: `requests`, at least 1; a smaller burst is refused).
             cost_limit: A budget of cost units (tokens, say) per interval, per key.
             cost: The cost of an Event (default: 1 per Event); used with `cost_limit`.
             key: What the limit is kept per (default: the target name).
@@ -105,7 +105,12 @@ class RateLimitProcessor:
             raise ValueError(msg)
         self.requests = requests
         self.interval = interval
-        self.burst = burst if burst is not None else requests
+        if burst is not None and burst < 1:
+            msg = f"rate limit burst must be at least 1 request, got {burst}"
+            raise ValueError(msg)
+        # A bucket of fewer than one token never holds a whole request: with wait=False
+        # every Event would be denied, each told capacity comes "in 1s".
+        self.burst = burst if burst is not None else max(requests, 1.0)
         self.cost_limit = cost_limit
         self.cost = cost
         self.key = key
