@@ -85,3 +85,30 @@ class TestMailboxBlocking:
         threading.Timer(0.02, box.close).start()
         sender.join(5)
         assert len(errors) == 1
+
+
+class TestRoomIsFound:
+    def test_one_freed_slot_lets_a_waiting_sender_in(self) -> None:
+        """A sender waiting on a full mailbox gets in once a get frees one slot, no more."""
+        box = Mailbox(4)
+        for n in range(4):
+            box.put(Envelope(n))
+        results: list[bool | BaseException] = []
+
+        def put() -> None:
+            try:
+                results.append(box.put(Envelope("late"), timeout=20))
+            except MailboxClosed as exc:
+                results.append(exc)
+
+        sender = threading.Thread(target=put)
+        sender.start()
+        while not box._not_full._waiters:  # type: ignore[attr-defined]
+            threading.Event().wait(0.001)  # the sender is waiting for room
+        assert box.get().message == 0  # 3 of 4: room for one, the consumer now idles
+        sender.join(10)
+        alive = sender.is_alive()
+        box.close()
+        sender.join()
+        assert not alive, "the sender stayed blocked though the mailbox had room"
+        assert results == [True]

@@ -185,6 +185,40 @@ class TestMailboxBound:
         ref.tell("waits", timeout=5)
         assert ref.ask("end") == "end"
 
+    def test_waiting_tell_gets_the_slot_a_busy_actor_freed(self, system: ActorSystem) -> None:
+        """A tell waiting on a full mailbox gets in when one slot frees, though the actor is busy."""
+        ref = system.spawn(Echo, mailbox_size=4)
+        first, second = threading.Event(), threading.Event()
+        ref.tell(Wait(first))
+        while ref.health().mailbox_depth:
+            time.sleep(0.001)
+        for message in (Wait(second), 1, 2, 3):
+            ref.tell(message, timeout=0)
+        outcome: list[object] = []
+
+        def send() -> None:
+            try:
+                ref.tell("waited", timeout=8)
+                outcome.append("sent")
+            except MailboxFullError as exc:
+                outcome.append(exc)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        waiting = ref._cell.mailbox._not_full._waiters  # type: ignore[attr-defined]
+        while not waiting:
+            time.sleep(0.001)  # the sender is waiting for room
+        first.set()  # the actor takes Wait(second) and is busy again: 3 of 4 queued
+        sender.join(4)
+        stalled = sender.is_alive()  # still waiting for room that has been there all along
+        depth = ref.health().mailbox_depth
+        second.set()
+        sender.join()
+        assert not stalled
+        assert outcome == ["sent"]
+        assert depth == 4
+        assert ref.ask("end") == "end"
+
     def test_flood_is_bounded(self, system: ActorSystem) -> None:
         """A flood of fail-fast tells never queues more than the bound."""
         ref = system.spawn(Echo, mailbox_size=10)

@@ -20,6 +20,10 @@ __all__ = [
 ]
 
 
+# A sender waiting for room looks again this often (seconds) even if nobody woke it.
+_RECHECK = 0.02
+
+
 class Letter:
     """A user message with what the runtime needs to know about it.
 
@@ -84,7 +88,9 @@ class Mailbox:
         self._not_full = threading.Condition(lock)
         self._closed = False
         # Senders blocked on a full mailbox are woken together once it has drained to
-        # half, not one per message: that avoids a thread switch per message.
+        # half, not one per message: that avoids a thread switch per message. A slow
+        # handler may keep it above half for a long time with room to spare, so a
+        # waiting sender also looks for room every _RECHECK seconds by itself.
         self._low = capacity // 2
 
     def put(self, envelope: Envelope[Any], /, timeout: float | None = None) -> bool:
@@ -112,7 +118,7 @@ class Mailbox:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
-                    self._not_full.wait(remaining)
+                    self._not_full.wait(_RECHECK if remaining is None else min(remaining, _RECHECK))
                     if self._closed:
                         raise MailboxClosed
             self._items.append(envelope)
