@@ -213,6 +213,23 @@ class TestProcessGroup:
         assert not _running(pid)
 
 
+class TestNothingOutlivesTheCall:
+    def test_a_background_child_is_killed_when_the_command_ends(self, tmp_path):
+        """A child backgrounded with its output redirected does not outlive a successful call."""
+        script = "sleep 60 >/dev/null 2>&1 & echo $!"
+        out = invoke(command_tool(tmp_path, timeout=30), argv=["sh", "-c", script])
+        assert out["exit_code"] == 0
+        pid = int(out["stdout"])
+        try:
+            deadline = time.monotonic() + 10  # SIGKILL was sent; allow the kernel a moment
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not _running(pid)  # unfixed: it sleeps on for 60 s after the call
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def _running(pid: int) -> bool:
     """Whether `pid` is a live process (a zombie awaiting its reaper is not)."""
     try:

@@ -36,7 +36,8 @@ def command_tool(
     The command is an argv list run directly (no shell: arguments are never
     interpolated), in `cwd`, with stdin closed, in its own process group. It is
     killed (the whole group) when it runs past its timeout, when its output passes
-    `max_output_bytes`, or when the invocation is cancelled. The tool is *guarded*:
+    `max_output_bytes`, or when the invocation is cancelled; when it ends, whatever
+    it left running in its group (a backgrounded child) is killed too. The tool is *guarded*:
     the executor runs it only when a policy rule names `run_command` explicitly.
 
     Args:
@@ -104,10 +105,11 @@ def command_tool(
             msg = f"command {argv[0]!r} ran longer than {limit}s and was killed"
             raise CommandTimeoutError(msg) from None
         finally:
+            # Kill the group even when the leader has exited: a child it left behind
+            # may hold the pipes open (and _reap would wait for it forever), or have
+            # let go of them and run on in the background, past the call and its timeout.
+            _kill(process)
             if not finished:
-                # Kill the group even when the leader has exited: a child it left
-                # behind may hold the pipes open, and _reap would wait for it forever.
-                _kill(process)
                 # A descendant that left the group (setsid, setpgid) survives the kill
                 # and may still hold the pipes: stop reading them, or the call would
                 # last as long as that process, whatever the timeout or a cancel.
