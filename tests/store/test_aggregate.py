@@ -148,6 +148,14 @@ class TestRepository:
                 )
                 assert past.entries == {"a": str(n)}
 
+    def test_replay_before_the_first_position_is_the_initial_state(self, store):
+        """replay(up_to_position) below 1 applies nothing, even with a snapshot to start from."""
+        repo = Repository(store, snapshot_every=1)
+        live = repo.load(Tally("t"))
+        live.record("add", {"n": 3})
+        for bound in (0, -1):
+            assert repo.replay(Tally("t"), up_to_position=bound, use_snapshot=True).total == 0
+
     def test_idempotent_record(self, store):
         """A change re-sent with its idempotency key is not applied twice in the log."""
         live = Repository(store).load(Notebook("nb"))

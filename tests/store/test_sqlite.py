@@ -219,6 +219,15 @@ class TestReading:
         assert [r.position for r in store.read_all(2, 3)] == [2, 3]
         assert [r.position for r in store.read_all(2, stream="b", types=["x"])] == [3]
 
+    def test_negative_upper_bounds_mean_nothing_not_everything(self, store):
+        """An upper position below 1 bounds reads and snapshots to nothing, like 0 does."""
+        store.append("a", [rec(n) for n in range(1, 6)])
+        store.save_snapshot("a", 5, {"upto": 5}, type="demo")
+        for bound in (0, -1, -100):
+            assert list(store.read_all(1, bound)) == []
+            assert list(store.read_all(1, bound, stream="a")) == []
+            assert store.load_snapshot("a", max_position=bound) is None
+
     def test_read_spans_pages(self, store):
         """Reads longer than a page return every record once, in order."""
         store.append("a", [rec(n) for n in range(5001)])

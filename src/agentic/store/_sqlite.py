@@ -255,7 +255,8 @@ class SQLiteEventStore:
         clause = " AND ".join(where)
         query = f"SELECT {COLUMNS} FROM records WHERE {clause} ORDER BY position LIMIT ?"  # noqa: S608 - only placeholders
         position = max(from_position, 1)
-        last = to_position if to_position is not None else -1
+        # -1 stands for "no bound" in the query, so a negative bound is taken as 0.
+        last = -1 if to_position is None else max(to_position, 0)
         while True:
             rows = self._pool.query(query, (position, last, last, *params, _PAGE))
             if not rows:
@@ -329,7 +330,7 @@ class SQLiteEventStore:
         Raises:
             CorruptRecordError: The snapshot's state cannot be decoded.
         """
-        limit = max_position if max_position is not None else -1
+        limit = -1 if max_position is None else max(max_position, 0)  # -1: no bound
         rows = self._pool.query(
             "SELECT stream, sequence, position, type, state, timestamp FROM snapshots "
             "WHERE stream = ? AND (? < 0 OR position <= ?) ORDER BY sequence DESC LIMIT 1",
