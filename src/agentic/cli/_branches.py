@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +16,17 @@ from agentic.cli._context import (
     store,
     wants_json,
 )
+from agentic.cli._errors import ChatOvertakenError
+
+if TYPE_CHECKING:
+    from agentic.branches import ChatResult
+    from agentic.store import EventStore
 
 __all__ = ["app"]
+
+_log = logging.getLogger(__name__)
+# A chat overtaken by another on its branch runs again; this many times at most.
+_CHAT_ATTEMPTS = 5
 
 app = typer.Typer(help="Branches: conversations with a provider.", no_args_is_help=True)
 
@@ -128,42 +138,73 @@ def chat(
     *,
     json_: JsonOption = False,
 ) -> None:
-    """Send a message to a branch and print the reply (the conversation is kept)."""
-    from agentic.actors import ActorSystem  # noqa: PLC0415 - heavy imports on demand
-    from agentic.branches import SystemMessage, spawn_branch  # noqa: PLC0415
-    from agentic.kernel import BranchHistory, CatalogInputError, standard_tools  # noqa: PLC0415
+    """Send a message to a branch and print the reply (the conversation is kept).
+
+    If another chat on the branch is recorded while this one runs, this one runs again
+    on the conversation as it is now, so the conversation stays one line.
+    """
+    from agentic.kernel import CatalogInputError  # noqa: PLC0415
+    from agentic.store import ConcurrencyError  # noqa: PLC0415
 
     if not text.strip():
         msg = "the message is empty"
         raise CatalogInputError(msg)
     text.encode("utf-8")  # a lone surrogate cannot be stored: refuse it before anything runs
     with store() as opened:
-        from agentic.kernel import Catalog  # noqa: PLC0415
-
-        Catalog(opened).entry("branch", name)
-        history = BranchHistory(opened, name)
-        providers = provider_map()
-        if history.provider is not None and history.provider not in providers:
-            msg = (
-                f"branch {name!r} uses provider {history.provider!r}, which is not configured "
-                f"(configured: {', '.join(sorted(providers))})"
-            )
-            raise CatalogInputError(msg)
-        with ActorSystem("agentic-cli") as system:
-            ref = spawn_branch(
-                system,
-                name,
-                tools=standard_tools(),
-                providers=providers,
-                default_provider=history.provider,
-                state=history.state(),
-            )
-            if not history.messages and history.system:
-                ref.add_message(SystemMessage(content=history.system))
-            result = ref.chat(text, max_steps=max_steps)
-            exported = ref.export()
-        history.record_chat(text, result.content, exported)
+        for attempt in range(1, _CHAT_ATTEMPTS + 1):
+            try:
+                result = _chat_once(opened, name, text, max_steps)
+                break
+            except ConcurrencyError as exc:
+                if attempt == _CHAT_ATTEMPTS:
+                    msg = (
+                        f"branch {name!r}: other chats were recorded while this one ran, "
+                        f"{attempt} times; nothing was recorded"
+                    )
+                    raise ChatOvertakenError(msg) from exc
+                _log.info("branch %r: another chat was recorded meanwhile; running again", name)
     if wants_json(json_):
         emit_json({"branch": name, **result.model_dump(mode="json"), "content": result.content})
     else:
         typer.echo(result.content)
+
+
+def _chat_once(opened: EventStore, name: str, text: str, max_steps: int) -> ChatResult:
+    """Run one chat from the recorded conversation and record it.
+
+    Raises:
+        ConcurrencyError: Another chat was recorded meanwhile (nothing was recorded).
+    """
+    from agentic.actors import ActorSystem  # noqa: PLC0415 - heavy imports on demand
+    from agentic.branches import SystemMessage, spawn_branch  # noqa: PLC0415
+    from agentic.kernel import (  # noqa: PLC0415
+        BranchHistory,
+        Catalog,
+        CatalogInputError,
+        standard_tools,
+    )
+
+    Catalog(opened).entry("branch", name)
+    history = BranchHistory(opened, name)
+    providers = provider_map()
+    if history.provider is not None and history.provider not in providers:
+        msg = (
+            f"branch {name!r} uses provider {history.provider!r}, which is not configured "
+            f"(configured: {', '.join(sorted(providers))})"
+        )
+        raise CatalogInputError(msg)
+    with ActorSystem("agentic-cli") as system:
+        ref = spawn_branch(
+            system,
+            name,
+            tools=standard_tools(),
+            providers=providers,
+            default_provider=history.provider,
+            state=history.state(),
+        )
+        if not history.messages and history.system:
+            ref.add_message(SystemMessage(content=history.system))
+        result = ref.chat(text, max_steps=max_steps)
+        exported = ref.export()
+    history.record_chat(text, result.content, exported)
+    return result

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from agentic.errors import AgenticError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliInputError", "exit_code_for"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ChatOvertakenError",
+    "CliInputError",
+    "exit_code_for",
+]
 
 EXIT_OK = 0
 """The command did what it was asked."""
@@ -16,6 +23,10 @@ EXIT_USAGE = 2
 
 class CliInputError(AgenticError, ValueError):
     """An argument or input file the CLI cannot use (unreadable, not UTF-8, not JSON)."""
+
+
+class ChatOvertakenError(AgenticError):
+    """A chat was run again and again, each time overtaken by another chat on its branch."""
 
 
 def exit_code_for(exc: BaseException) -> int:
