@@ -349,3 +349,45 @@ class TestRestartWindow:
         assert window.allow(0.0)
         assert not window.allow(0.5)
         assert window.allow(1.6)
+
+
+class TestEscalationToAStoppingParent:
+    def test_escalation_queued_behind_the_parents_stop_reaches_the_system(self) -> None:
+        """A child's escalation that reaches a parent already told to stop goes to the system."""
+        seen: list[ActorFailure] = []
+        gate = threading.Event()
+
+        class Parent(Actor):
+            def receive(self, message: Any) -> Any:
+                if message == "spawn":
+                    return self.context.spawn(
+                        Notebook,
+                        name="kid",
+                        supervision=SupervisionPolicy(directive=Directive.ESCALATE),
+                    )
+                if message == "wait":
+                    gate.wait(10)
+                    return None
+                return super().receive(message)
+
+            def on_child_failed(self, failure: ChildFailed) -> None:
+                pass  # a parent that would absorb it, if it still handled messages
+
+        with ActorSystem(on_escalation=seen.append) as system:
+            parent = system.spawn(Parent, name="parent")
+            kid = parent.ask("spawn")
+            parent.tell("wait")
+            while parent.health().mailbox_depth:
+                time.sleep(0.001)
+            stopper = threading.Thread(target=system.stop, args=(parent,))
+            stopper.start()
+            while parent.is_alive:
+                time.sleep(0.001)  # the stop is queued behind the busy handler
+            kid.tell(Crash("kid broke"))
+            while parent.health().mailbox_depth < 2:  # the stop, then the escalation
+                time.sleep(0.001)
+            gate.set()
+            stopper.join()
+        assert [(f.actor, f.reason) for f in seen] == [("kid", "escalate")]
+        assert list(system.escalations) == seen
+        assert seen[0].error.message == "kid broke"

@@ -44,11 +44,13 @@ class StopSignal:
 class Escalated:
     """Internal: a child's failure, delivered to its parent."""
 
-    __slots__ = ("cause", "failure")
+    __slots__ = ("cause", "failure", "report")
 
-    def __init__(self, failure: ChildFailed, cause: BaseException) -> None:
+    def __init__(self, failure: ChildFailed, cause: BaseException, report: ActorFailure) -> None:
         self.failure = failure
         self.cause = cause
+        self.report = report
+        """The child's failure as the system keeps it, should the parent stop first."""
 
 
 def carry_state(old: Actor, new: Actor) -> None:
@@ -269,9 +271,17 @@ class Host(pykka.ThreadingActor):
 
 
 def _fail_pending(cell: Cell, envelopes: list[Envelope[Any]]) -> None:
-    """Answer the asks left in a closed mailbox with ActorDeadError; log dropped tells."""
+    """Answer the asks left in a closed mailbox with ActorDeadError; log dropped tells.
+
+    A child's escalation left there goes to the system (`ActorSystem.escalations`).
+    """
     dropped = 0
     for envelope in envelopes:
+        if type(envelope.message) is Escalated:
+            # The child escalated to a parent that stopped first: nobody above it
+            # will see the failure, so it escalates past the top, as to a gone parent.
+            cell.system._escalate_to_system(envelope.message.report)  # noqa: SLF001
+            continue
         if envelope.reply_to is None:
             dropped += type(envelope.message) is Letter or type(envelope.message) is Completion
             continue

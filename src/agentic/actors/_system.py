@@ -68,8 +68,9 @@ class ActorSystem:
         send_timeout: the default time a `tell` waits for room in a full mailbox.
         stop_timeout: the default time `stop` waits for an actor to end.
         supervision: the default policy of spawned actors.
-        on_escalation: called (in the failing actor's thread) with every failure that
-            escalates past the top-level actors; the failure is also kept in
+        on_escalation: called (in the failing actor's thread, or in its parent's when
+            the parent stopped before handling it) with every failure that
+            escalates past the top-level actors or to a stopping parent; the failure is also kept in
             `escalations`, logged, and published as `actor.<name>.escalated`.
     """
 
@@ -421,12 +422,16 @@ class ActorSystem:
         parent = cell.parent
         if parent is not None:
             notice = ChildFailed(child=cell.name, error=failure.error, reason=failure.reason)
-            if parent.mailbox.put_internal(Envelope(Escalated(notice, exc))):
+            if parent.mailbox.put_internal(Envelope(Escalated(notice, exc, failure))):
                 return
+        self._escalate_to_system(failure)
+
+    def _escalate_to_system(self, failure: ActorFailure) -> None:
+        """Keep, log and report a failure no parent will handle."""
         self.escalations.append(failure)
         _log.error(
             "actor.escalated",
-            actor=cell.name,
+            actor=failure.actor,
             reason=failure.reason,
             error=failure.error.message,
             system=self.name,
@@ -435,4 +440,4 @@ class ActorSystem:
             try:
                 self._on_escalation(failure)
             except Exception:  # noqa: BLE001 - logged with its traceback
-                _log.exception("actors.on_escalation_failed", actor=cell.name)
+                _log.exception("actors.on_escalation_failed", actor=failure.actor)
