@@ -138,10 +138,39 @@ documents = st.one_of(
 """Hostile JSON-ish documents: random bytes, deep nesting, huge numbers, duplicate keys."""
 
 
+_CITE_PARTS = [
+    "${",
+    "$${",
+    "$",
+    "}",
+    "{",
+    "steps.",
+    "step.",
+    "a",
+    "b",
+    ".result",
+    "reslt",
+    ".",
+    " ",
+    "é",
+]
+
+
 @st.composite
 def workflows(draw: st.DrawFn) -> bytes:
     """Hostile workflow files: bytes, TOML-ish text, JSON structures."""
-    kind = draw(st.integers(0, 3))
+    kind = draw(st.integers(0, 4))
+    if kind == 4:  # citation-like text: loads and runs, or is refused up front
+        text = "".join(draw(st.lists(st.sampled_from(_CITE_PARTS), max_size=12)))
+        target = draw(st.sampled_from(["args", "message", "system"]))
+        second: dict[str, Any] = {"id": "b", "depends_on": draw(st.sampled_from([[], ["a"]]))}
+        if target == "args":
+            second |= {"tool": "echo", "args": {"text": text}}
+        else:
+            second |= {"message": text or "m", "system": text} if target == "system" else {}
+            second.setdefault("message", text or "m")
+        steps = [{"id": "a", "tool": "echo", "args": {"text": "x"}}, second]
+        return _dump({"name": "cite", "steps": steps}).encode()
     if kind == 0:
         data: bytes = draw(documents)
         return data
