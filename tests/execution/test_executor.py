@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 from collections import Counter
@@ -276,6 +277,48 @@ class TestCancel:
         event = run(main())
         assert event.status is EventStatus.CANCELLED
         assert probe.reached == []
+
+    def test_a_second_cancel_before_it_starts_keeps_the_event_and_its_log(self):
+        """Cancelling a not-yet-started Event twice (or then stopping) still returns it, logged once."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), full_chain())
+            twice, stopped = call("ok"), call("ok")
+            tasks = [ex.start_soon(twice), ex.start_soon(stopped)]
+            assert ex.cancel(twice.id, "first")
+            assert not ex.cancel(twice.id, "second")  # already cancelled: nothing to do
+            assert ex.cancel(stopped.id, "by hand")
+            await ex.stop(cancel_pending=True)
+            # unfixed: the tasks themselves were cancelled, so awaiting them raised
+            # CancelledError, and the audit never saw the Events
+            return [await task for task in tasks], ex.logs
+
+        events, logs = run(main())
+        assert [e.status for e in events] == [EventStatus.CANCELLED] * 2
+        assert [e.execution.reason for e in events] == ["first", "by hand"]
+        assert [log.event_id for log in logs] == [e.id for e in events]
+        assert probe.reached == []
+
+    def test_an_event_cancelled_then_abandoned_by_its_submitter_is_logged(self):
+        """Cancelled before it started, then its submitter cancelled too: still logged once."""
+        probe = Probe()
+
+        async def main():
+            ex = Executor(probe.resolver(), full_chain())
+            c = call("ok")
+            submitter = asyncio.ensure_future(ex.submit(c))
+            await asyncio.sleep(0)  # submit() has started the Event's task, not yet run
+            assert ex.cancel(c.id, "by hand")
+            submitter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await submitter
+            await ex.drain()
+            return c, ex.logs
+
+        event, logs = run(main())
+        assert (event.status, event.execution.reason) == (EventStatus.CANCELLED, "by hand")
+        assert [log.event_id for log in logs] == [event.id]
 
     def test_cancel_a_waiting_event(self):
         """An Event waiting for a concurrency slot can be cancelled; it never runs."""

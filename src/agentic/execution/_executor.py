@@ -186,11 +186,13 @@ class Executor:
             return False
         if key not in self._started:
             # The task has not run yet: cancelling it would leave its awaiters a
-            # CancelledError instead of the Event. End the Event; the task returns it.
+            # CancelledError instead of the Event (and the audit would never see it).
+            # End the Event; the task returns it. Cancelled already: nothing to do.
             event = self._events.get(key)
-            if event is not None and event.status is EventStatus.PENDING:
-                event.cancel(reason)
-                return True
+            if event is None or event.status is not EventStatus.PENDING:
+                return False
+            event.cancel(reason)
+            return True
         return task.cancel(reason)
 
     async def drain(self) -> None:
@@ -250,9 +252,14 @@ class Executor:
 
     def _finished(self, event: Event, _task: asyncio.Task[Event]) -> None:
         self._tasks.pop(event.id, None)
+        ran = event.id in self._started
         self._started.discard(event.id)
         if not event.status.is_terminal:
             event.cancel("cancelled before it started")  # the task never ran
+            self._bypassed(event)
+        elif not ran:
+            # Ended by cancel() while waiting to start, then its task was cancelled
+            # too (its submitter was): _run never showed it to the audit.
             self._bypassed(event)
 
     def _bypassed(self, event: Event) -> None:
