@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Annotated, Any
@@ -146,19 +147,34 @@ def tail(
                 out.print(_table(last, f"last {len(last)} record(s)", out.width))
             return
         out = console()
-        for record in last:
-            _print_one(record, as_json=as_json, out=out)
         deadline = None if seconds is None else time.monotonic() + seconds
         subscription = opened.subscribe(upto + 1, **filters)
         try:
+            for record in last:
+                _print_one(record, as_json=as_json, out=out)
             while deadline is None or time.monotonic() < deadline:
                 wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
                 for record in subscription.poll(wait):
                     _print_one(record, as_json=as_json, out=out)
         except KeyboardInterrupt:
             pass
+        except BrokenPipeError:
+            # The reader went away (`| head`): following is over, as Ctrl-C ends it.
+            _silence_stdout()
         finally:
             subscription.close()
+
+
+def _silence_stdout() -> None:
+    # Later writes (and the flush at exit) must not fail on the closed pipe again.
+    import os  # noqa: PLC0415
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (an in-process runner's buffer)
+        pass
 
 
 def _print_one(record: Record, *, as_json: bool, out: Any) -> None:
