@@ -559,3 +559,49 @@ class TestSSEFraming:
         chunks = run(stream(api, [ChatMessage.user("hi")]))
         assert [c.delta for c in chunks[:-1]] == [text]
         assert chunks[-1].response.content == text
+
+
+def gemini_call(call_id, name, arguments, index=None):
+    """A whole tool call in one delta, as Gemini's OpenAI-compatible API streams it."""
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    if index is not None:
+        call["index"] = index
+    return chunk({"role": "assistant", "tool_calls": [call]})
+
+
+class TestToolCallsWithoutDistinctIndexes:
+    @pytest.mark.parametrize("index", [None, 0])
+    def test_each_new_id_starts_a_new_call(self, api, index):
+        """Calls sent whole with their own ids but no index (or all index 0) stay apart."""
+        api.reply_sse(
+            [
+                gemini_call("function-call-1", "get_weather", '{"city":"Paris"}', index),
+                gemini_call("function-call-2", "get_time", '{"tz":"UTC"}', index),
+                chunk({}, finish="stop"),
+                USAGE_CHUNK,
+                "data: [DONE]\n\n",
+            ]
+        )
+        chunks = run(stream(api, [ChatMessage.user("weather and time?")], [WEATHER]))
+        assert chunks[-1].response.tool_calls == (
+            ToolCall(id="function-call-1", name="get_weather", arguments={"city": "Paris"}),
+            ToolCall(id="function-call-2", name="get_time", arguments={"tz": "UTC"}),
+        )
+        deltas = [d for c in chunks for d in c.tool_call_deltas]
+        assert [d.index for d in deltas] == [0, 1]
+
+    def test_indexless_fragments_continue_the_last_call(self, api):
+        """A fragment without index or id continues the call before it."""
+        first = {"id": "c1", "function": {"name": "get_weather", "arguments": '{"ci'}}
+        api.reply_sse(
+            [
+                chunk({"tool_calls": [first]}),
+                chunk({"tool_calls": [{"function": {"arguments": 'ty":"Oslo"}'}}]}),
+                chunk({}, finish="tool_calls"),
+                "data: [DONE]\n\n",
+            ]
+        )
+        final = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response
+        assert final.tool_calls == (
+            ToolCall(id="c1", name="get_weather", arguments={"city": "Oslo"}),
+        )

@@ -68,6 +68,32 @@ class ResponseAssembler:
         self.raw_finish_reason: str | None = None
         self._text: list[str] = []
         self._calls: dict[int, _PartialCall] = {}
+        self._slots: dict[int, int] = {}  # a wire index -> the call it now stands for
+        self._last: int | None = None
+
+    def tool_slot(self, index: int | None, call_id: str | None) -> int:
+        """Return the index of the call a streamed fragment belongs to.
+
+        OpenAI gives each call its own `index` and its `id` in its first fragment.
+        Some servers do not: Gemini's OpenAI-compatible API sends each call whole
+        with no `index`, and some proxies give every call index 0. So a fragment
+        whose `id` differs from the one its index already holds starts a new call,
+        and one without an index continues the latest call unless it brings a new id.
+        """
+        if index is None:
+            last = self._last
+            if last is not None and (not call_id or self._calls[last].id in ("", call_id)):
+                return last
+            slot = max(self._calls, default=-1) + 1
+        else:
+            slot = self._slots.get(index, index)
+            held = self._calls.get(slot)
+            if held is not None and call_id and held.id and held.id != call_id:
+                slot = max(self._calls) + 1
+            self._slots[index] = slot
+        self._calls.setdefault(slot, _PartialCall())
+        self._last = slot
+        return slot
 
     def add_text(self, text: str) -> None:
         """Append a text delta."""

@@ -301,9 +301,11 @@ def _choice_delta(
     delta = choice.get("delta") or {}
     for call in delta.get("tool_calls") or ():
         function = call.get("function") or {}
+        index = call.get("index")
+        slot = assembler.tool_slot(index if isinstance(index, int) else None, call.get("id"))
         deltas.append(
             ToolCallDelta(
-                index=call.get("index", 0),
+                index=slot,
                 id=call.get("id"),
                 name=function.get("name"),
                 arguments=function.get("arguments") or "",
