@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sys
 import threading
 from collections import Counter
@@ -537,3 +538,44 @@ class TestHostileInput:
 
         assert isinstance(TargetMap(), Resolver)
         assert isinstance(FunctionTarget("x", lambda a: a), Target)
+
+
+class TestRandomCancelAndStop:
+    @pytest.mark.parametrize("seed", range(6))
+    def test_every_accepted_event_ends_terminal_and_is_logged_once(self, seed):
+        """Random submits, cancels (by id and of submitters) and a stop: all end, each logged once."""
+        rng = random.Random(seed)
+        probe = Probe()
+        targets = ["ok", "slow", "hang", "flaky", "boom", "secret_op", "missing"]
+
+        async def main():
+            ex = Executor(probe.resolver(), full_chain(concurrency=3, timeout=0.05))
+            calls, submitters = [], []
+            for index in range(120):
+                c = call(rng.choice(targets), seconds=rng.random() * 0.02, tag=str(index))
+                calls.append(c)
+                if rng.random() < 0.5:
+                    submitters.append(asyncio.ensure_future(ex.submit(c)))
+                else:
+                    ex.start_soon(c)
+                if rng.random() < 0.3:
+                    await asyncio.sleep(0)
+                if rng.random() < 0.2:  # often one not started yet, sometimes twice
+                    victim = rng.choice(calls[-3:])
+                    for _ in range(rng.choice((1, 2))):
+                        ex.cancel(victim.id, "at random")
+                if rng.random() < 0.1:
+                    rng.choice(submitters or [asyncio.ensure_future(asyncio.sleep(0))]).cancel()
+            await asyncio.sleep(rng.random() * 0.02)
+            await ex.stop(cancel_pending=rng.random() < 0.5, grace=0.02)
+            for submitter in submitters:  # one cancelled before it ran never submitted
+                with contextlib.suppress(asyncio.CancelledError, ExecutorClosedError):
+                    await submitter
+            accepted = [c for c in calls if c.id in ex.events]
+            return ex, accepted
+
+        ex, accepted = run(main())
+        assert [c for c in accepted if not c.status.is_terminal] == []
+        assert ex.in_flight == 0
+        logged = [log.event_id for log in ex.logs]
+        assert sorted(logged) == sorted(c.id for c in accepted)  # each once, none missing
