@@ -328,6 +328,113 @@ with SQLiteEventStore(path) as reopened:
 """
 
 
+INTERRUPTED_WRITER = """
+import linecache, os, signal, sys, threading, time
+from agentic.store import NewRecord, SQLiteEventStore
+path = sys.argv[1]
+store = SQLiteEventStore(path, durability="off")
+big = [NewRecord("t", {"who": "big", "i": i}) for i in range(100_000)]
+
+
+def inside(ident, name):
+    frame = sys._current_frames().get(ident)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def waiting(ident):
+    frame = sys._current_frames().get(ident)
+    line = "" if frame is None else linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return "request.wake.acquire()" in line
+
+
+outcomes = {}
+
+
+def append(who, records):
+    try:
+        store.append(who, records)
+        outcomes[who] = "ok"
+    except BaseException as exc:
+        outcomes[who] = type(exc).__name__
+
+
+main = threading.get_ident()
+first = threading.Thread(target=append, args=("first", big))
+first.start()
+while not inside(first.ident, "_write"):
+    time.sleep(0.0005)
+workers = [threading.Thread(target=append, args=(f"w{i}", [NewRecord("t", {})])) for i in range(3)]
+
+
+def interrupt():
+    while not waiting(main):
+        time.sleep(0.0005)
+    for worker in workers:
+        worker.start()
+        while not waiting(worker.ident):
+            time.sleep(0.0005)
+    while not inside(main, "_write"):  # promoted: main writes the group of itself and the workers
+        time.sleep(0.0005)
+    signal.pthread_kill(main, signal.SIGINT)
+
+
+threading.Thread(target=interrupt).start()
+try:
+    store.append("main", big)
+    print("main not interrupted")
+except KeyboardInterrupt:
+    print("main interrupted")
+first.join()
+for worker in workers:
+    worker.join()
+print(sorted(outcomes.items()))
+store.append("later", [NewRecord("t", {})])
+print(sorted(store.streams()))
+store.close()
+"""
+
+
+INTERRUPTED_BEGIN = """
+import os, signal, sqlite3, sys, threading, time
+from agentic.store import NewRecord, SQLiteEventStore
+path = sys.argv[1]
+store = SQLiteEventStore(path, durability="normal", timeout=20)
+blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+blocker.execute("BEGIN IMMEDIATE")  # the append's BEGIN waits in SQLite's busy handler
+main = threading.get_ident()
+
+
+def interrupt():
+    while True:
+        frame = sys._current_frames().get(main)
+        if frame is not None and frame.f_code.co_name == "_write":
+            break
+        time.sleep(0.001)
+    time.sleep(0.1)
+    signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C: raised when BEGIN returns
+    time.sleep(0.1)
+    blocker.execute("COMMIT")
+
+
+threading.Thread(target=interrupt).start()
+try:
+    store.append("a", [NewRecord("t", {"who": "interrupted"})])
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+blocker.close()
+with SQLiteEventStore(path, durability="normal", timeout=1) as other:  # as another process
+    other.append("a", [NewRecord("t", {"who": "other"})])
+store.append("a", [NewRecord("t", {"who": "same"})])
+print(" ".join(r.payload["who"] for r in store.read("a")), flush=True)
+store.close()
+"""
+
+
 class TestInterrupt:
     def test_ctrl_c_while_waiting_to_append_leaves_the_store_working(self, tmp_path):
         """An append interrupted while it waits behind another (Ctrl-C) writes nothing, blocks no one."""
@@ -339,6 +446,34 @@ class TestInterrupt:
             check=False,
         )  # the child ends itself (os._exit) if an append hangs
         assert child.stdout.split("\n")[:2] == ["interrupted", "later leader worker"], child.stderr
+        assert child.returncode == 0, child.stderr
+
+    def test_ctrl_c_as_the_transaction_begins_rolls_it_back(self, tmp_path):
+        """An interrupt landing just after BEGIN leaves no transaction (and write lock) open."""
+        child = subprocess.run(
+            [sys.executable, "-c", INTERRUPTED_BEGIN, str(tmp_path / "e.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert child.stdout.split("\n")[:2] == ["interrupted", "other same"], child.stderr
+        assert child.returncode == 0, child.stderr
+
+    def test_ctrl_c_while_writing_a_group_fails_the_others_with_a_store_error(self, tmp_path):
+        """A writer interrupted mid-group raises KeyboardInterrupt; its group's others get StoreError."""
+        child = subprocess.run(
+            [sys.executable, "-c", INTERRUPTED_WRITER, str(tmp_path / "e.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert child.stdout.split("\n")[:3] == [
+            "main interrupted",
+            "[('first', 'ok'), ('w0', 'StoreError'), ('w1', 'StoreError'), ('w2', 'StoreError')]",
+            "['first', 'later']",  # nothing of the interrupted group was written
+        ], child.stderr
         assert child.returncode == 0, child.stderr
 
 

@@ -6,6 +6,7 @@ store starts no thread of its own.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import threading
@@ -35,6 +36,8 @@ _UPSERT_STREAM = (
     "ON CONFLICT (stream) DO UPDATE SET last_sequence = excluded.last_sequence"
 )
 _KEY_CHUNK = 500
+
+_log = logging.getLogger("agentic.store")
 
 
 class Part:
@@ -312,6 +315,8 @@ class GroupCommitter:
         finally:
             for other in batch:
                 if other is not request:
+                    if not other.done:  # interrupted past _write's own bookkeeping
+                        _fail([other], _interrupted(None, written=None))
                     other.wake.release()
             with self._lock:
                 self._hand_over()
@@ -345,33 +350,65 @@ class GroupCommitter:
     def _write(self, batch: list[_Request]) -> None:
         conn = self._conn
         try:
+            # One try around the whole transaction: an interrupt (Ctrl-C) landing just
+            # after BEGIN returned must roll back too, or the connection would stay in
+            # its transaction, holding the write lock against every process for good.
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                txn = _Txn(conn)
-                now = time.time()
-                for request in batch:
-                    _plan(txn, request, now)
-                if txn.rows:
-                    conn.executemany(_INSERT, txn.rows)
-                    conn.executemany(_UPSERT_STREAM, txn.touched.items())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except BaseException as exc:
-            error = _store_error(exc)
+            txn = _Txn(conn)
+            now = time.time()
             for request in batch:
-                request.results = []
-                request.error = error
-                request.done = True
-            if not isinstance(exc, Exception):
-                raise
-            return
+                _plan(txn, request, now)
+            if txn.rows:
+                conn.executemany(_INSERT, txn.rows)
+                conn.executemany(_UPSERT_STREAM, txn.touched.items())
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            rolled_back = _roll_back(conn)
+            if isinstance(exc, Exception):
+                _fail(batch, _store_error(exc))
+                return
+            # Interrupted (Ctrl-C, SystemExit): the writer's own thread re-raises it;
+            # the other callers of the group, in their own threads, get a StoreError,
+            # not someone else's KeyboardInterrupt.
+            _fail(batch, _interrupted(exc, written=False if rolled_back else None))
+            raise
         for request in batch:
             request.done = True
         if txn.rows:
             self._on_commit(txn.position)
+
+
+def _roll_back(conn: sqlite3.Connection) -> bool:
+    """Roll back the open transaction, if any; return whether there was one."""
+    if not conn.in_transaction:
+        # SQLite may have rolled back already (RAISE(ROLLBACK), a full disk): a second
+        # ROLLBACK would fail and hide the error that matters.
+        return False
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        _log.warning("rollback of a failed append failed", exc_info=True)
+    return True
+
+
+def _fail(batch: list[_Request], error: BaseException) -> None:
+    for request in batch:
+        request.results = []
+        request.error = error
+        request.done = True
+
+
+def _interrupted(exc: BaseException | None, *, written: bool | None) -> StoreError:
+    outcome = (
+        "nothing of the group was written"
+        if written is False
+        else "the group may have been committed (a re-send with the same idempotency keys is safe)"
+    )
+    cause = "" if exc is None else f" ({type(exc).__name__})"
+    msg = f"append interrupted: the thread writing its group was interrupted{cause}; {outcome}"
+    error = StoreError(msg)
+    error.__cause__ = exc
+    return error
 
 
 def _plan(txn: _Txn, request: _Request, now: float) -> None:
