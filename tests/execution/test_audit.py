@@ -225,10 +225,13 @@ class TestSecretsInMessages:
         assert message.startswith(f"server refused credentials '{REDACTED}'")
         assert log.record["metadata"]["decisions"][0]["by"] == "retry"
 
-    def test_short_values_and_other_arguments_are_left_alone(self):
-        """Only values of secret keys are scrubbed, and only those of 4 characters or more."""
-        log, _ = self._logs({"password": "abc", "user": "server"})
-        assert log.record["execution"]["error"]["message"].startswith("server refused")
+    def test_short_values_numbers_and_other_arguments_are_left_alone(self):
+        """Only string values of secret keys, of 4 characters or more, are scrubbed."""
+        log, _ = self._logs({"password": "abc", "user": "server", "max_tokens": 1500})
+        message = log.record["execution"]["error"]["message"]
+        assert message.startswith("server refused credentials 'abc'")
+        log, _ = self._logs({"password": 1500})
+        assert "1500" in log.record["execution"]["error"]["message"]
 
 
 class TestBoundedValues:

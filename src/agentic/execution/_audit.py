@@ -263,11 +263,13 @@ def _log(record: dict[str, Any]) -> Log:
 
 
 def _leaves(value: Any, out: list[str]) -> None:
-    """Add every string and number in `value` (a secret, or a container of secrets) to `out`."""
+    """Add every string in `value` (a secret, or a container of secrets) to `out`.
+
+    Numbers are left out: the secret-key pattern also matches counts (`max_tokens`,
+    `input_tokens`), and scrubbing "1500" from every error message would garble it.
+    """
     if isinstance(value, str):
         out.append(value)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        out.append(str(value))
     elif isinstance(value, dict):
         for item in value.values():
             _leaves(item, out)
