@@ -65,6 +65,15 @@ class TestParsing:
         with pytest.raises(WorkflowError, match=r"steps\.0\.tool\.depnds_on"):
             parse_workflow('name="x"\n[[steps]]\nid="a"\ntool="t"\ndepnds_on=["b"]', fmt="toml")
 
+    def test_a_step_without_tool_or_message_names_its_keys(self):
+        """A step with neither `tool` nor `message` (a typo) names the step and its keys."""
+        with pytest.raises(WorkflowError) as info:
+            parse_workflow('name="x"\n[[steps]]\nid="a"\ntol="echo"', fmt="toml", source="f.toml")
+        text = str(info.value)
+        assert text.startswith("f.toml: invalid workflow at steps.0: ")
+        assert "step 'a' has neither 'tool' nor 'message'" in text
+        assert "keys: id, tol" in text
+
     def test_top_level_must_be_object(self):
         """A JSON array is not a workflow."""
         with pytest.raises(WorkflowError, match="must be a table/object"):

@@ -239,7 +239,7 @@ def parse_workflow(
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "(workflow)"
-        msg = f"{source}: invalid workflow at {where}: {first['msg']}"
+        msg = f"{source}: invalid workflow at {where}: {_detail(first)}"
         raise WorkflowError(msg, source=source) from exc
     except RecursionError as exc:
         msg = f"{source}: workflow document is nested too deeply"
@@ -252,6 +252,17 @@ def parse_workflow(
         exc.args = (f"{source}: {exc}",)
         raise
     return workflow
+
+
+def _detail(error: Any) -> str:
+    # A step is a tool step or a chat step by its keys: with neither key (a typo such as
+    # `tol = ...`), pydantic can only say it found no tag; say which keys it has.
+    step = error.get("input")
+    if error["type"] == "union_tag_not_found" and isinstance(step, dict):
+        name = f"step {step['id']!r}" if isinstance(step.get("id"), str) else "the step"
+        keys = ", ".join(str(key) for key in step) or "none"
+        return f"{name} has neither 'tool' nor 'message' (keys: {keys})"
+    return str(error["msg"])
 
 
 def load_workflow(path: str | Path) -> Workflow:
