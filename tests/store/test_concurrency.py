@@ -435,6 +435,23 @@ store.close()
 """
 
 
+INTERRUPTED_SNAPSHOT = (
+    INTERRUPTED_BEGIN.replace(
+        'store = SQLiteEventStore(path, durability="normal", timeout=20)',
+        'store = SQLiteEventStore(path, durability="normal", timeout=20)\n'
+        'store.append("a", [NewRecord("t", {"who": "first"})])',
+    )
+    .replace(
+        'frame.f_code.co_name == "_write"',
+        'frame.f_code.co_name == "write"',
+    )
+    .replace(
+        'store.append("a", [NewRecord("t", {"who": "interrupted"})])',
+        'store.save_snapshot("a", 1, {"who": "interrupted"}, type="demo")',
+    )
+)
+
+
 class TestInterrupt:
     def test_ctrl_c_while_waiting_to_append_leaves_the_store_working(self, tmp_path):
         """An append interrupted while it waits behind another (Ctrl-C) writes nothing, blocks no one."""
@@ -458,6 +475,19 @@ class TestInterrupt:
             check=False,
         )
         assert child.stdout.split("\n")[:2] == ["interrupted", "other same"], child.stderr
+        assert child.returncode == 0, child.stderr
+
+    def test_ctrl_c_as_a_snapshot_write_begins_rolls_it_back(self, tmp_path):
+        """A snapshot write interrupted just after BEGIN leaves no pooled transaction open."""
+        assert "save_snapshot" in INTERRUPTED_SNAPSHOT
+        child = subprocess.run(
+            [sys.executable, "-c", INTERRUPTED_SNAPSHOT, str(tmp_path / "e.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert child.stdout.split("\n")[:2] == ["interrupted", "first other same"], child.stderr
         assert child.returncode == 0, child.stderr
 
     def test_ctrl_c_while_writing_a_group_fails_the_others_with_a_store_error(self, tmp_path):

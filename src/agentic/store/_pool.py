@@ -63,16 +63,18 @@ class ReaderPool:
         """Run one statement in a transaction of its own (`BEGIN IMMEDIATE`)."""
         conn = self._take()
         try:
+            # BEGIN inside the try: an interrupt (Ctrl-C) landing just after it returned
+            # must roll back too, or the pooled connection would keep its transaction
+            # and the write lock, blocking every writer in every process.
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(sql, params)
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite may have rolled back already (RAISE(ROLLBACK), a full disk): a
-                # second ROLLBACK would fail and hide the error that matters.
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            conn.execute(sql, params)
+            conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (RAISE(ROLLBACK), a full disk): a
+            # second ROLLBACK would fail and hide the error that matters.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         finally:
             self._give_back(conn)
 
@@ -86,7 +88,9 @@ class ReaderPool:
 
     def _give_back(self, conn: sqlite3.Connection) -> None:
         with self._lock:
-            if not self._closed and len(self._idle) < self._size:
+            # A connection still in a transaction (its ROLLBACK failed) is not reused:
+            # closing it ends the transaction and frees the lock.
+            if not self._closed and len(self._idle) < self._size and not conn.in_transaction:
                 self._idle.append(conn)
                 return
         conn.close()
