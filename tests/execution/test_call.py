@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.execution.helpers import run
 
-from agentic.execution import Call, FunctionTarget, TargetNotFoundError
-from agentic.primitives import Element
+from agentic.execution import Call, Executor, FunctionTarget, TargetMap, TargetNotFoundError
+from agentic.primitives import Element, EventStatus
 
 names = st.text(min_size=1, max_size=20)
 json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20)
@@ -78,3 +80,21 @@ class TestBinding:
         c.bind(FunctionTarget("t", handler))
         c.set_validated({"a": 2})
         assert run(c.execute()) == {"a": 2}
+
+
+class TestFunctionTarget:
+    def test_async_callable_objects_are_awaited(self):
+        """A handler that is an object with an async __call__ is awaited, like a coroutine function."""
+
+        class Handler:
+            async def __call__(self, arguments):
+                await asyncio.sleep(0)
+                return {"got": arguments["n"]}
+
+        async def main():
+            executor = Executor(TargetMap([FunctionTarget("t", Handler())]), ())
+            return await executor.submit(Call(target="t", arguments={"n": 1}))
+
+        event = run(main())  # unfixed: the coroutine itself was the response
+        assert event.status is EventStatus.COMPLETED, event.execution.error
+        assert event.execution.response == {"got": 1}

@@ -37,7 +37,8 @@ class FunctionTarget:
         Args:
             name: The target's name.
             handler: Called with the validated arguments; may be sync or async
-                (a sync handler runs on the loop: keep it quick).
+                (a sync handler runs on the loop: keep it quick). Whatever it
+                returns that is awaitable is awaited.
             validate: Checks and coerces the arguments (default: accept them as given).
             guarded: Whether only a policy rule naming it may allow it.
         """
@@ -60,7 +61,10 @@ class FunctionTarget:
         self.calls += 1
         if self._is_async:
             return await self._handler(arguments)
-        return self._handler(arguments)
+        result = self._handler(arguments)
+        if inspect.isawaitable(result):  # an object with an async __call__, say
+            result = await result
+        return result
 
 
 class TargetMap:
