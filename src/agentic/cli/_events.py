@@ -75,9 +75,15 @@ def _table(records: Iterable[Record], title: str, width: int) -> Table:
     )
     room = max(12, width - used - 3 * len(columns) - 1)
     table = Table(title=title)
-    for column in columns:
+    for i, column in enumerate(columns):
+        # Position, stream and sequence are what `--from`, `--stream` take: never cut.
+        whole = column in {"pos", "stream", "#"}
         table.add_column(
-            column, no_wrap=True, justify="right" if column in {"pos", "#"} else "left"
+            column,
+            no_wrap=whole,  # the others give way on a narrow terminal
+            overflow="ellipsis",
+            justify="right" if column in {"pos", "#"} else "left",
+            min_width=max([len(column)] + [len(row[i]) for row in rows]) if whole else None,
         )
     for row in rows:
         payload = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"

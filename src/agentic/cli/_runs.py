@@ -156,8 +156,11 @@ def list_(*, json_: JsonOption = False) -> None:
     from agentic.cli._progress import STATUS_STYLES  # noqa: PLC0415
 
     table = Table(title=f"{len(runs)} run(s)")
-    for column in ("run", "workflow", "status", "steps", "started (UTC)", "duration"):
-        table.add_column(column, no_wrap=True)
+    # The run id is what `runs show` takes: never shortened; the workflow name gives way.
+    longest = max((len(run.run_id) for run in runs), default=3)
+    table.add_column("run", no_wrap=True, min_width=longest)
+    for column in ("workflow", "status", "steps", "started (UTC)", "duration"):
+        table.add_column(column, overflow="ellipsis")  # these give way on a narrow terminal
     for run in runs:
         _, style = STATUS_STYLES.get(run.status, ("", "yellow"))
         when = datetime.fromtimestamp(run.started_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
