@@ -240,3 +240,42 @@ def test_credentials_in_the_base_url_never_leak(api, closed_port_url, logs):
     texts = [*reprs, *(str(e) for e in errors), caplog.text, repr(captured)]
     assert "HTTP Request: POST" in caplog.text
     assert [t for t in texts if password in t] == []
+
+
+class TestKeysThatCannotBeSent:
+    @pytest.mark.parametrize("cls", [OpenAICompatibleProvider, AnthropicProvider])
+    def test_surrounding_whitespace_is_not_part_of_the_key(self, api, cls):
+        """A key read with its line break (a key file, a CRLF .env) is sent without it."""
+        if cls is OpenAICompatibleProvider:
+            base, scenarios = f"{api.url}/v1", openai_scenarios(api)
+        else:
+            base, scenarios = api.url, anthropic_scenarios(api)
+        scenarios[0][1]()  # a successful answer
+        provider = cls(model="m", api_key=f" {CANARY}\r\n", base_url=base)
+        asyncio.run(provider.complete([ChatMessage.user("hi")]))
+        sent = api.requests[-1].headers
+        assert sent.get("authorization", sent.get("x-api-key")) in (f"Bearer {CANARY}", CANARY)
+
+    @pytest.mark.parametrize("cls", [OpenAICompatibleProvider, AnthropicProvider])
+    @pytest.mark.parametrize("bad", [f"{CANARY}\nX-Evil: 1", f"{CANARY}\u2019", f"sk\t{CANARY}"])
+    def test_a_key_no_header_can_carry_is_refused_without_quoting_it(self, cls, bad, logs):
+        """A line break or non-ASCII character in the key is a ConfigurationError that hides it."""
+        with pytest.raises(AgenticError) as info:
+            cls(model="m", api_key=bad, base_url="http://127.0.0.1:9/v1")
+        error = info.value
+        texts = [
+            str(error),
+            repr(error),
+            repr(error.args),
+            "".join(traceback.format_exception(error)),
+        ]
+        assert [t for t in texts if CANARY in t] == []
+        assert "api_key" in str(error)
+
+    def test_config_names_file_and_key_for_such_a_key(self, tmp_path):
+        """In a config file, such a key is refused naming the file and the field, not the key."""
+        path = tmp_path / "keys.toml"
+        path.write_text('[providers.o]\nkind = "openai"\nmodel = "m"\napi_key = "${KEY}"\n')
+        with pytest.raises(AgenticError, match=r"keys\.toml.*providers\.o\.api_key") as info:
+            load_config(path, env={"KEY": f"{CANARY}\u2019"})
+        assert CANARY not in str(info.value)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from agentic.errors import ConfigurationError
 from agentic.providers._anthropic import AnthropicProvider
-from agentic.providers._http import base_url_problem
+from agentic.providers._http import api_key_problem, base_url_problem
 from agentic.providers._models import Capabilities, Pricing
 from agentic.providers._offline import OfflineProvider
 from agentic.providers._openai import OpenAICompatibleProvider
@@ -94,6 +94,17 @@ class ProviderConfig(BaseModel):
         if problem is not None:
             raise ValueError(problem)
         return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _check_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        key = value.get_secret_value().strip()
+        problem = api_key_problem(key)
+        if problem is not None:
+            raise ValueError(problem)
+        return SecretStr(key)
 
     def missing_setting(self) -> str | None:
         """Return the required setting this kind of provider lacks (`model`, `api_key`)."""

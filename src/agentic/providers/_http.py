@@ -29,7 +29,13 @@ from agentic.providers._errors import (
 from agentic.providers._models import Capabilities, Pricing
 from agentic.providers._sse import SSELineSplitter
 
-__all__ = ["HTTPProvider", "base_url_problem", "error_for_status", "parse_retry_after"]
+__all__ = [
+    "HTTPProvider",
+    "api_key_problem",
+    "base_url_problem",
+    "error_for_status",
+    "parse_retry_after",
+]
 
 logger = logging.getLogger("agentic.providers")
 logger.addHandler(logging.NullHandler())
@@ -172,6 +178,34 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
+def api_key_problem(key: str) -> str | None:
+    """Say why `key` (without surrounding whitespace) cannot go into a header, or `None`.
+
+    A key is a token of visible ASCII characters. Anything else would make httpx fail
+    the request with an error quoting the header, key included (a line break), or
+    raise a `UnicodeEncodeError` holding it (a non-ASCII character). The answer never
+    quotes the key.
+    """
+    for position, char in enumerate(key):
+        if not "!" <= char <= "~":
+            kind = "a non-ASCII" if ord(char) > 0x7E else "a space or control"  # noqa: PLR2004
+            return f"has {kind} character at position {position}, which no header can carry"
+    return None
+
+
+def _clean_key(api_key: SecretStr | str | None, name: str) -> SecretStr | None:
+    """Strip surrounding whitespace (a key read with its line break) and check the rest."""
+    if api_key is None:
+        return None
+    raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+    key = raw.strip()
+    problem = api_key_problem(key)
+    if problem is not None:
+        msg = f"provider {name!r}: api_key {problem}"
+        raise ConfigurationError(msg)
+    return api_key if isinstance(api_key, SecretStr) and key == raw else SecretStr(key)
+
+
 def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, str]:
     """Take `user:password@` out of `url`: httpx would log it with every request URL."""
     parts = urlsplit(url)
@@ -232,7 +266,7 @@ class HTTPProvider:
         base_url, self._auth, self._url_password = _split_credentials(base_url)
         self.base_url = base_url.rstrip("/")
         """The API's base URL (without any `user:password@`, which becomes Basic auth)."""
-        self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
+        self._api_key = _clean_key(api_key, name)
         self.model = model
         """The model used unless `CompletionParams.model` names another."""
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
