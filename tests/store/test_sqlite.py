@@ -228,6 +228,15 @@ class TestReading:
             assert list(store.read_all(1, bound, stream="a")) == []
             assert store.load_snapshot("a", max_position=bound) is None
 
+    def test_types_given_as_one_string_is_refused(self, store):
+        """types="x" (a string, so its letters) is a TypeError, not a filter that matches nothing."""
+        store.append("a", [NewRecord("x", {}), NewRecord("order.placed", {})])
+        with pytest.raises(TypeError, match="types"):
+            list(store.read_all(types="order.placed"))
+        with pytest.raises(TypeError, match="types"):
+            store.subscribe(types="order.placed")
+        assert [r.position for r in store.read_all(types=["order.placed"])] == [2]
+
     def test_read_spans_pages(self, store):
         """Reads longer than a page return every record once, in order."""
         store.append("a", [rec(n) for n in range(5001)])

@@ -232,13 +232,17 @@ class SQLiteEventStore:
             to_position: The last position to return (None: up to the newest record
                 when each page is read).
             stream: Only records of this stream.
-            types: Only records of these types.
+            types: Only records of these types (a list; a bare string is refused).
             correlation_id: Only records with this correlation id.
 
         Raises:
+            TypeError: `types` is a string rather than a list of them.
             CorruptRecordError: A record cannot be decoded, or (unfiltered) a position
                 is missing.
         """
+        if isinstance(types, str):  # its letters would be the filter: matches nothing
+            msg = f"types must be a list of record types, not the string {types!r}"
+            raise TypeError(msg)
         wanted = None if types is None else list(types)
         where = ["position >= ?", "(? < 0 OR position <= ?)"]
         params: list[Any] = []

@@ -44,7 +44,14 @@ class Subscription:
         correlation_id: str | None = None,
         poll: float = 0.05,
     ) -> None:
-        """Follow `store` from `from_position` (inclusive), with optional filters."""
+        """Follow `store` from `from_position` (inclusive), with optional filters.
+
+        Raises:
+            TypeError: `types` is a string rather than a list of them.
+        """
+        if isinstance(types, str):  # its letters would be the filter: matches nothing
+            msg = f"types must be a list of record types, not the string {types!r}"
+            raise TypeError(msg)
         self._store = store
         self._next = max(from_position, 1)
         self._stream = stream
