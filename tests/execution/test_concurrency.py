@@ -75,6 +75,37 @@ class TestConcurrency:
         assert gate.in_flight("all") == 0
         assert probe.reached == ["hang", "3"]
 
+    def test_a_key_is_forgotten_when_its_last_event_leaves(self):
+        """Per-caller limits over many callers do not keep an entry per caller ever seen."""
+        probe = Probe()
+
+        async def main():
+            gate = ConcurrencyProcessor(1, key=lambda event: event.caller or "")
+            ex = Executor(probe.resolver(), [gate])
+            held = [call("hang", caller=f"user-{i}") for i in range(50)]
+            waiting = [call("ok", caller=f"user-{i}") for i in range(50)]
+            for c in held + waiting:
+                ex.start_soon(c)
+            await asyncio.gather(*(ex.submit(call("ok", caller=f"once-{i}")) for i in range(2000)))
+            during = (gate.keys(), gate.waiting("user-7"), gate.in_flight("user-7"))
+            kept = len(gate._slots)  # the table itself must stay bounded
+            for c in held[:25]:  # their waiters get the slot, run and leave
+                ex.cancel(c.id)
+            for c in waiting[25:]:  # the holders of these keys stay
+                ex.cancel(c.id)
+            await asyncio.sleep(0.05)
+            after_cancels = gate.keys()
+            await ex.stop(cancel_pending=True)
+            return during, kept, after_cancels, gate.keys()
+
+        (keys, waiting, in_flight), kept, after_cancels, at_end = run(main())
+        assert kept <= 1024  # unfixed: 2,050, one entry per caller ever seen
+        assert sorted(keys) == sorted(f"user-{i}" for i in range(50))  # no once-* left
+        assert (waiting, in_flight) == (1, 1)
+        assert sorted(after_cancels) == sorted(f"user-{i}" for i in range(25, 50))
+        assert at_end == []
+        assert len(probe.reached) == 50 + 2000 + 25
+
     def test_rejects_a_limit_below_one(self):
         """A limit of 0 is refused."""
         with pytest.raises(ValueError, match="at least 1"):

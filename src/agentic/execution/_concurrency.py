@@ -12,6 +12,8 @@ from agentic.primitives import Event
 
 __all__ = ["ConcurrencyProcessor"]
 
+_SWEEP_AT = 1024  # keys kept before idle ones are first forgotten
+
 
 class _Slots:
     """A fair counting limiter: free slots, and a FIFO of waiters.
@@ -24,12 +26,13 @@ class _Slots:
     loop (`call_soon_threadsafe`), and a lock guards the counts.
     """
 
-    __slots__ = ("free", "lock", "waiters")
+    __slots__ = ("free", "lock", "users", "waiters")
 
     def __init__(self, limit: int) -> None:
         self.free = limit
         self.waiters: deque[asyncio.Future[None]] = deque()
         self.lock = threading.Lock()
+        self.users = 0  # Events holding or waiting for a slot (guarded by the processor)
 
     async def acquire(self) -> None:
         loop = asyncio.get_running_loop()
@@ -81,7 +84,9 @@ class ConcurrencyProcessor:
 
     Waiting Events stay pending (they have not started). Nothing is bound to a loop
     at construction, so the processor can be built on one thread and used on the
-    loop thread of another.
+    loop thread of another. Idle keys are forgotten as the table grows, so keys by
+    caller (or by anything else unbounded) keep no state for long once their Events
+    are done.
     """
 
     def __init__(self, limit: int, *, key: KeyFunc = by_target) -> None:
@@ -99,6 +104,8 @@ class ConcurrencyProcessor:
         self.key = key
         """Maps an Event to its key."""
         self._slots: dict[str, _Slots] = {}
+        self._lock = threading.Lock()  # the table and each entry's `users`
+        self._sweep_at = _SWEEP_AT
 
     def in_flight(self, key: str) -> int:
         """Return how many Events with this key are past the gate now."""
@@ -110,14 +117,36 @@ class ConcurrencyProcessor:
         slots = self._slots.get(key)
         return 0 if slots is None else sum(1 for w in slots.waiters if not w.done())
 
+    def keys(self) -> list[str]:
+        """Return the keys that have Events in flight or waiting now."""
+        with self._lock:
+            return [key for key, slots in self._slots.items() if slots.users]
+
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
         """Wait for a slot, continue, release the slot."""
         key = self.key(event)
-        slots = self._slots.get(key)
-        if slots is None:  # setdefault: two threads creating it at once get the same one
-            slots = self._slots.setdefault(key, _Slots(self.limit))
-        await slots.acquire()
+        with self._lock:
+            slots = self._slots.get(key)
+            if slots is None:
+                if len(self._slots) >= self._sweep_at:
+                    self._sweep()
+                slots = self._slots[key] = _Slots(self.limit)
+            slots.users += 1
         try:
-            return await call_next(event)
+            await slots.acquire()
+            try:
+                return await call_next(event)
+            finally:
+                slots.release()
         finally:
-            slots.release()
+            with self._lock:
+                slots.users -= 1
+
+    def _sweep(self) -> None:
+        """Forget the keys nobody holds or awaits a slot of (under the lock).
+
+        Run when the table has doubled since the last sweep, so keys by caller (or
+        anything unbounded) cannot grow it without bound, at O(1) amortized cost.
+        """
+        self._slots = {key: slots for key, slots in self._slots.items() if slots.users}
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._slots))
