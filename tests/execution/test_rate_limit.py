@@ -53,6 +53,16 @@ class TestTokenBucket:
         bucket.refund()
         assert bucket.delay() == 0.0
 
+    def test_is_full_once_refilled(self):
+        """A bucket is full when new, not after a reservation, and again once refilled."""
+        clock = FakeClock()
+        bucket = TokenBucket(2, 4.0, clock=clock)
+        assert bucket.is_full()
+        bucket.reserve()
+        assert not bucket.is_full()
+        clock.now = 0.25
+        assert bucket.is_full()
+
 
 class TestRateLimitProcessor:
     def test_holds_the_rate_within_ten_percent_over_two_seconds(self):
@@ -160,6 +170,20 @@ class TestRateLimitProcessor:
             EventStatus.COMPLETED,
             EventStatus.DENIED,
         ]
+
+    def test_buckets_of_idle_keys_are_forgotten(self):
+        """A per-caller limit over many callers does not keep a bucket per caller ever seen."""
+        probe = Probe()
+
+        async def main():
+            limiter = RateLimitProcessor(10_000, key=lambda event: event.caller or "")
+            ex = Executor(probe.resolver(), [limiter])
+            for index in range(3000):
+                await ex.submit(call("ok", caller=f"user-{index}"))
+            return len(limiter._buckets)  # the table itself must stay bounded
+
+        assert run(main()) <= 1024  # unfixed: 3,000, one per caller ever seen
+        assert len(probe.reached) == 3000
 
     def test_cost_budget(self):
         """A cost budget refuses an Event whose cost does not fit."""

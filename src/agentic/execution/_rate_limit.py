@@ -14,6 +14,8 @@ from agentic.primitives import Event, EventStatus
 
 __all__ = ["RateLimitProcessor", "TokenBucket"]
 
+_SWEEP_AT = 1024  # keys kept before those with full buckets are first forgotten
+
 
 class TokenBucket:
     """A token bucket that lets waiters reserve tokens ahead (the balance may go negative).
@@ -60,6 +62,11 @@ class TokenBucket:
         self._tokens -= amount
         return wait
 
+    def is_full(self) -> bool:
+        """Return whether the bucket holds its whole capacity (as a new bucket does)."""
+        self._refill()
+        return self._tokens >= self.capacity
+
     def refund(self, amount: float = 1.0) -> None:
         """Give back tokens a cancelled waiter had reserved."""
         self._tokens = min(self.capacity, self._tokens + amount)
@@ -70,7 +77,9 @@ class RateLimitProcessor:
 
     By default an Event over the limit waits for its turn (pending, in arrival
     order); with `wait=False` it is denied at once, with the seconds it would have
-    had to wait in the reason. Waits and denials are noted on the Event.
+    had to wait in the reason. Waits and denials are noted on the Event. Keys whose
+    buckets are full again are forgotten as the table grows, so keys by caller (or
+    by anything else unbounded) keep no state for long.
     """
 
     def __init__(
@@ -118,16 +127,32 @@ class RateLimitProcessor:
         self.max_wait = max_wait
         self._sleep = sleep
         self._buckets: dict[str, tuple[TokenBucket, TokenBucket | None]] = {}
+        self._sweep_at = _SWEEP_AT
 
     def _buckets_for(self, key: str) -> tuple[TokenBucket, TokenBucket | None]:
         pair = self._buckets.get(key)
         if pair is None:
+            if len(self._buckets) >= self._sweep_at:
+                self._sweep()
             requests = TokenBucket(self.burst, self.requests / self.interval)
             budget = None
             if self.cost_limit is not None:
                 budget = TokenBucket(self.cost_limit, self.cost_limit / self.interval)
             pair = self._buckets[key] = (requests, budget)
         return pair
+
+    def _sweep(self) -> None:
+        """Forget the keys whose buckets are full again (a new bucket is the same).
+
+        Run when the table has doubled since the last sweep, so keys by caller (or
+        anything unbounded) cannot grow it without bound, at O(1) amortized cost.
+        """
+        self._buckets = {
+            key: pair
+            for key, pair in self._buckets.items()
+            if not all(bucket is None or bucket.is_full() for bucket in pair)
+        }
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._buckets))
 
     async def __call__(self, event: Event, call_next: CallNext) -> Event:
         """Take capacity (waiting or refusing), then continue."""
