@@ -483,6 +483,19 @@ class TestErrors:
         with pytest.raises(ProviderServerError, match="overloaded"):
             run(stream(api, [ChatMessage.user("hi")]))
 
+    @pytest.mark.parametrize(
+        ("code", "expected"),
+        [(400, ProviderBadRequestError), (429, ProviderRateLimitError), (503, ProviderServerError)],
+    )
+    def test_error_object_with_an_http_code_maps_by_the_code(self, api, code, expected):
+        """An in-stream error whose code is an HTTP status (vLLM's shape) maps like that status."""
+        error = {"object": "error", "message": "no", "type": "SomeError", "param": None}
+        api.reply_sse([chunk({"content": "a"}), {"error": {**error, "code": code}}])
+        with pytest.raises(expected) as info:
+            run(stream(api, [ChatMessage.user("hi")]))
+        assert type(info.value) is expected
+        assert info.value.status_code == code
+
     def test_connection_refused(self, closed_port_url):
         """Nothing listening raises a retryable ProviderConnectionError."""
 

@@ -35,6 +35,7 @@ _FINISH: dict[str, FinishReason] = {
     "length": "length",
     "content_filter": "content_filter",
 }
+_MIN_STATUS, _MAX_STATUS = 400, 600
 _ERROR_STATUS = {
     "invalid_request_error": 400,
     "authentication_error": 401,
@@ -289,7 +290,12 @@ class OpenAICompatibleProvider(HTTPProvider):
     def _stream_error(self, error: Any) -> ProviderError:
         detail = error if isinstance(error, dict) else {"message": str(error)}
         kind = str(detail.get("type") or detail.get("code") or "")
+        code = detail.get("code")
+        # vLLM and others put the HTTP status in `code` (with a type such as
+        # "BadRequestError"): it says more than a type we do not know.
         status = _ERROR_STATUS.get(kind, 500)
+        if type(code) is int and _MIN_STATUS <= code < _MAX_STATUS:
+            status = code
         msg = self._redact(f"{self.name}: error in stream: {detail.get('message')}")
         return error_for_status(status, msg, provider=self.name, error_type=kind or None)
 
