@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+import uuid
 
 import pytest
 from hypothesis import settings
@@ -10,7 +13,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from agentic.actors import ActorSystem
-from agentic.branches import BranchRef, spawn_branch
+from agentic.branches import (
+    BranchRef,
+    Cancel,
+    Chat,
+    RequestCancelledError,
+    reply_topic,
+    spawn_branch,
+)
 from agentic.primitives import EventStatus
 from agentic.providers import OfflineProvider, ToolRule
 
@@ -22,9 +32,20 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+HANGING = threading.Event()
+
+
+async def hang(topic: str) -> str:
+    """Work on a topic until cancelled."""
+    HANGING.set()
+    await asyncio.sleep(3600)
+    return topic
+
+
 PROVIDER = OfflineProvider(
     rules=[
-        ToolRule(pattern=r"^add (\d+) and (\d+)$", tool="add", arguments={"a": "{1}", "b": "{2}"})
+        ToolRule(pattern=r"^add (\d+) and (\d+)$", tool="add", arguments={"a": "{1}", "b": "{2}"}),
+        ToolRule(pattern=r"^hang on (\w+)$", tool="hang", arguments={"topic": "{1}"}),
     ]
 )
 words = st.text(alphabet="abcdefgh ", min_size=1, max_size=12).map(str.strip).filter(bool)
@@ -38,13 +59,16 @@ class BranchMachine(RuleBasedStateMachine):
         super().__init__()
         self.before = set(threading.enumerate())
         self.system = ActorSystem("stateful", ask_timeout=10.0)
-        self.branch = spawn_branch(self.system, "main", tools=[add], providers=[PROVIDER])
+        self.branch = spawn_branch(self.system, "main", tools=[add, hang], providers=[PROVIDER])
         self.model: list[tuple[str, str]] = []
         self.logs = 0
         self.forks: list[tuple[BranchRef, list[tuple[str, str]]]] = []
 
     def teardown(self) -> None:
         self.system.shutdown(timeout=10.0)
+        for thread in threading.enumerate():
+            if thread not in self.before:  # a tool's worker thread may be on its last line
+                thread.join(2.0)
         left = [t for t in threading.enumerate() if t not in self.before and t.is_alive()]
         assert left == []
 
@@ -78,6 +102,36 @@ class BranchMachine(RuleBasedStateMachine):
         assert result.content == f"say {text}"
         self.model += [("UserMessage", f"say {text}"), ("AssistantMessage", f"say {text}")]
         self.logs += 1
+
+    @rule(text=words)
+    def stream_echo(self, text: str) -> None:
+        stream = self.branch.stream_chat(f"say {text}")
+        pieces = [delta.text for delta in stream]
+        assert "".join(pieces) == stream.result.content == f"say {text}"
+        self.model += [("UserMessage", f"say {text}"), ("AssistantMessage", f"say {text}")]
+        self.logs += 1
+
+    @rule(topic=st.sampled_from(["owls", "bees"]), reason=words)
+    def cancelled_chat(self, topic: str, reason: str) -> None:
+        HANGING.clear()
+        ticket = uuid.uuid4()
+        with self.system.bus.subscribe(reply_topic("main", ticket), maxsize=1) as sub:
+            self.branch.ref.ask(Chat(text=f"hang on {topic}", ticket=ticket))
+            assert HANGING.wait(10.0)
+            assert self.branch.ref.ask(Cancel(ticket=ticket, reason=reason)) is True
+            outcome = sub.get(timeout=10.0)
+        assert outcome is not None
+        assert isinstance(outcome.payload.error, RequestCancelledError)
+        self.model += [
+            ("UserMessage", f"hang on {topic}"),
+            ("ToolCallMessage", ""),
+            ("ToolResultMessage", f"error: tool 'hang' cancelled: {reason}"),
+        ]
+        self.logs += 2  # the model call, and the tool call ended cancelled
+        deadline = time.monotonic() + 10.0
+        while self.branch.info().in_flight:  # the cancelled tool call's Event ends
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
 
     @rule(steps=st.lists(words, min_size=1, max_size=3))
     def run_plan(self, steps: list[str]) -> None:
