@@ -504,3 +504,22 @@ class TestErrors:
         api.reply_sse(TOOL_STREAM[:-1])
         with pytest.raises(ProviderProtocolError, match="message_stop"):
             run(stream(api, [ChatMessage.user("hi")], [WEATHER]))
+
+
+class TestCutOffToolInput:
+    def test_tool_input_cut_at_max_tokens_is_not_completed_into_a_call(self, api):
+        """A tool_use whose input the model stopped writing (max_tokens) never becomes a call."""
+        cut = [e for e in TOOL_STREAM if e[0] != "content_block_stop" or e[1]["index"] == 0]
+        cut = [e for e in cut if "ncisco" not in str(e)]
+        cut[-2] = (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+                "usage": {"output_tokens": 89},
+            },
+        )
+        api.reply_sse(cut)
+        with pytest.raises(ProviderProtocolError, match=r"'get_weather'.*cut off") as info:
+            run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))
+        assert not info.value.retryable

@@ -618,3 +618,40 @@ class TestToolCallsWithoutDistinctIndexes:
         assert final.tool_calls == (
             ToolCall(id="c1", name="get_weather", arguments={"city": "Oslo"}),
         )
+
+
+class TestCutOffToolArguments:
+    def test_arguments_cut_at_max_tokens_are_not_completed_into_a_call(self, api):
+        """Arguments the model stopped writing midway (length) never become a runnable call."""
+        cut = '{"path": "notes.txt", "content": "first half of the fi'
+        api.reply_sse(
+            [
+                chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "write"}}]}),
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": cut}}]}),
+                chunk({}, finish="length"),
+                "data: [DONE]\n\n",
+            ]
+        )
+        with pytest.raises(ProviderProtocolError, match=r"'write'.*cut off") as info:
+            run(stream(api, [ChatMessage.user("write it")]))
+        assert not info.value.retryable
+
+    def test_cut_off_arguments_in_a_complete_answer(self, api):
+        """The same holds for a non-streamed answer."""
+        call = {
+            "id": "c",
+            "type": "function",
+            "function": {"name": "f", "arguments": '{"a": [1, 2'},
+        }
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        api.reply_json(completion(message, finish="length"))
+        with pytest.raises(ProviderProtocolError, match="cut off"):
+            run(complete(api, [ChatMessage.user("hi")]))
+
+    def test_sloppy_but_whole_arguments_are_still_repaired(self, api):
+        """Whole arguments with small slips (quotes, trailing comma) are still repaired."""
+        call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{'a': 1,}"}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        api.reply_json(completion(message, finish="tool_calls"))
+        answer = run(complete(api, [ChatMessage.user("hi")]))
+        assert answer.tool_calls == (ToolCall(id="c", name="f", arguments={"a": 1}),)

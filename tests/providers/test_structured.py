@@ -22,6 +22,7 @@ from agentic.providers import (
     repair_message,
     schema_instruction,
 )
+from agentic.providers._jsonrepair import ends_open
 
 
 class Point(BaseModel):
@@ -222,3 +223,21 @@ class TestCompleteModel:
         assert '"x"' in (schema_instruction(Point).content or "")
         error = StructuredOutputError("bad things")
         assert "bad things" in (repair_message(error).content or "")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+class TestEndsOpen:
+    @given(value=st.dictionaries(st.text(), JSON_VALUES, min_size=1, max_size=3), data=st.data())
+    def test_every_cut_of_an_object_ends_open_and_the_whole_does_not(self, value, data):
+        """A proper prefix of an object's JSON is cut off; the whole text is not."""
+        text = json.dumps(value, ensure_ascii=data.draw(st.booleans()))
+        cut = data.draw(st.integers(min_value=1, max_value=len(text) - 1))
+        assert ends_open(text[:cut])
+        assert not ends_open(text)
+        assert not ends_open(f"{text} trailing words")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentic.providers._errors import ProviderProtocolError
-from agentic.providers._jsonrepair import repair_json
+from agentic.providers._jsonrepair import ends_open, repair_json
 from agentic.providers._models import (
     ChatResponse,
     FinishReason,
@@ -22,8 +22,13 @@ __all__ = ["ResponseAssembler", "decode_arguments", "priced"]
 def decode_arguments(text: str, *, provider: str, tool: str) -> dict[str, Any]:
     """Decode a tool call's JSON arguments (empty text is `{}`; small slips are repaired).
 
+    Arguments cut off midway (an open string or bracket at the end: the model hit its
+    token limit) are never completed by the repair: a tool would run with a truncated
+    value (half a file's content, a cut path).
+
     Raises:
-        ProviderProtocolError: The arguments are not a JSON object even after repair
+        ProviderProtocolError: The arguments are cut off (not retryable: the same
+            limit cuts them again), or not a JSON object even after repair
             (retryable: asking the model again may give valid ones).
     """
     if not text.strip():
@@ -32,10 +37,18 @@ def decode_arguments(text: str, *, provider: str, tool: str) -> dict[str, Any]:
         try:
             value = loads_json(repair_json(text) if attempt is None else attempt)
         except ValueError:
+            if ends_open(text):
+                break  # cut off: a repair would run the tool with a truncated value
             continue
         if isinstance(value, dict):
             return value
         break
+    if ends_open(text):
+        msg = (
+            f"{provider}: arguments of tool call {tool!r} are cut off before their JSON "
+            f"closes (the answer reached its token limit?): ...{text[-200:]!r}"
+        )
+        raise ProviderProtocolError(msg, provider=provider, retryable=False)
     msg = f"{provider}: arguments of tool call {tool!r} are not a JSON object: {text[:200]!r}"
     raise ProviderProtocolError(msg, provider=provider, retryable=True)
 

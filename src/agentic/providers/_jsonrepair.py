@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["json_candidates", "repair_json"]
+__all__ = ["ends_open", "json_candidates", "repair_json"]
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _JSON_LANGS = frozenset({"json", "json5", "jsonc", "javascript", "js", ""})
@@ -46,6 +46,36 @@ def _balanced_spans(text: str) -> Iterator[str]:  # noqa: C901 - a scanner's sta
                 yield text[start : pos + 1]
     if depth:
         yield text[start:]
+
+
+def ends_open(text: str) -> bool:
+    """Return whether the first object or array in `text` is cut off before it closes.
+
+    A model that reaches its token limit midway through a value leaves an open string
+    or bracket; `repair_json` would close them, turning a cut value into a whole one.
+    """
+    depth = 0
+    in_string = False
+    skip = -1
+    for match in _SPECIAL.finditer(text):
+        pos = match.start()
+        if pos == skip:
+            continue
+        char = text[pos]
+        if in_string:
+            if char == "\\":
+                skip = pos + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = depth > 0
+        elif char in "{[":
+            depth += 1
+        elif char in "}]" and depth:
+            depth -= 1
+            if depth == 0:
+                return False
+    return depth > 0
 
 
 def json_candidates(text: str) -> Iterator[str]:
