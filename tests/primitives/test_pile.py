@@ -474,6 +474,41 @@ class TestSerialization:
         with pytest.raises(ItemTypeError, match=r"expected a pile of 'test\.pile\.Note'"):
             Box(content=Pile([Other()]))
 
+    def test_a_wider_pile_whose_items_fit_becomes_the_fields_type(self):
+        """`Pile([note])` (item type Element) fits a `Pile[Note]` field as a typed copy."""
+
+        class Tray(Element, type_name="test.pile.Tray"):
+            content: Pile[Note]
+
+        items = [Note(), Urgent(), Note()]
+        loose = Pile(items, name="in")
+        tray = Tray(content=loose)
+        assert tray.content.item_type is Note
+        assert (tray.content.id, tray.content.name, list(tray.content)) == (loose.id, "in", items)
+        assert loose.item_type is Element  # the pile passed in is not changed
+        other = Other()
+        with pytest.raises(ItemTypeError, match=f"holding 'test.pile.Other' {other.id}"):
+            Tray(content=Pile([Note(), other]))
+
+    def test_json_schema_of_an_element_with_pile_and_progression_fields(self):
+        """An Element with Pile and Progression fields has a JSON Schema: their documents'."""
+
+        class Desk(Element, type_name="test.pile.Desk"):
+            content: Pile[Note]
+            order: Progression | None = None
+
+        schema = Desk.model_json_schema()
+        content = schema["properties"]["content"]
+        assert content["required"] == ["items"]
+        assert content["properties"]["items"]["items"] == {"$ref": "#/$defs/Note"}
+        assert content["properties"]["$type"]["const"] == "Pile"
+        order = schema["properties"]["order"]["anyOf"][0]
+        assert order["properties"]["order"]["items"] == {"format": "uuid", "type": "string"}
+        desk = Desk(content=Pile([Note()], item_type=Note), order=Progression())
+        document = desk.to_dict()
+        assert set(document["content"]) <= set(content["properties"])
+        assert set(document["order"]) <= set(order["properties"])
+
 
 class TestAsyncio:
     def test_many_tasks_share_a_pile(self):

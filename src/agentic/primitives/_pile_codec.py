@@ -107,7 +107,13 @@ class PileCodec(PileIndex[E]):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        """Let a Pile (or `Pile[Message]`) be a field of an Element."""
+        """Let a Pile (or `Pile[Message]`) be a field of an Element.
+
+        The field takes a Pile or a pile document. A pile declared with a wider item
+        type is taken when every item fits the field's type: the field then holds a copy
+        typed for it (same id, name and order), as pydantic copies a list it validates.
+        The JSON Schema is the pile document's, its items the field's item type.
+        """
         args = get_args(source)
         expected: type[Element] = args[0] if args and isinstance(args[0], type) else Element
         pile_class = _pile_class()
@@ -116,15 +122,39 @@ class PileCodec(PileIndex[E]):
             pile = (
                 value if isinstance(value, pile_class) else cls.from_dict(value, item_type=expected)
             )
-            if not issubclass(pile.item_type, expected):
+            if issubclass(pile.item_type, expected):
+                return pile
+            misfit = next((item for item in pile if not isinstance(item, expected)), None)
+            if misfit is not None:
                 got = pile.item_type.type_name
-                msg = f"expected a pile of {expected.type_name!r}, got one of {got!r}"
-                raise ItemTypeError(msg, expected=expected, actual=pile.item_type)
-            return pile
+                msg = (
+                    f"expected a pile of {expected.type_name!r}, got one of {got!r} holding "
+                    f"{misfit.type_name!r} {misfit.id}"
+                )
+                raise ItemTypeError(msg, expected=expected, actual=type(misfit))
+            return pile_class(list(pile), item_type=expected, name=pile.name, id=pile.id)
 
+        document = _document_schema(handler.generate_schema(expected))
         return core_schema.no_info_plain_validator_function(
             validate,
+            json_schema_input_schema=document,
             serialization=core_schema.plain_serializer_function_ser_schema(
                 lambda value: value.to_dict()
             ),
         )
+
+
+def _document_schema(item: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    """The schema of a pile document whose items follow `item` (for JSON Schema only)."""
+    optional = core_schema.typed_dict_field
+    text = core_schema.nullable_schema(core_schema.str_schema())
+    return core_schema.typed_dict_schema(
+        {
+            TYPE_KEY: optional(core_schema.literal_schema(["Pile"]), required=False),
+            "id": optional(core_schema.uuid_schema(), required=False),
+            "name": optional(text, required=False),
+            "item_type": optional(core_schema.str_schema(), required=False),
+            "strict": optional(core_schema.bool_schema(), required=False),
+            "items": optional(core_schema.list_schema(item), required=True),
+        }
+    )

@@ -357,13 +357,25 @@ class Progression(RankIndex):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        """Let a Progression be a field of an Element."""
+        """Let a Progression be a field of an Element (its JSON Schema: the document's)."""
 
         def validate(value: Any) -> Progression:
             return value if isinstance(value, Progression) else cls.from_dict(value)
 
+        field = core_schema.typed_dict_field
+        document = core_schema.typed_dict_schema(
+            {
+                TYPE_KEY: field(core_schema.literal_schema(["Progression"]), required=False),
+                "id": field(core_schema.uuid_schema(), required=False),
+                "name": field(
+                    core_schema.nullable_schema(core_schema.str_schema()), required=False
+                ),
+                "order": field(core_schema.list_schema(core_schema.uuid_schema()), required=True),
+            }
+        )
         return core_schema.no_info_plain_validator_function(
             validate,
+            json_schema_input_schema=document,
             serialization=core_schema.plain_serializer_function_ser_schema(
                 lambda value: value.to_dict()
             ),
