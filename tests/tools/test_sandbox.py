@@ -106,6 +106,25 @@ class TestPathRules:
             return
         assert all(p not in ("", ".", "..") and "/" not in p and "\x00" not in p for p in parts)
 
+    @given(
+        st.lists(
+            st.sampled_from(["a", "b.txt", "..", ".", "", "\\", "/", "\x00", "é"]), max_size=8
+        ).map("".join)
+    )
+    def test_the_canonical_spelling_opens_the_same_path(self, path):
+        """canonical(p) is accepted or refused as p is, names the same parts, and is a fixed point."""
+        box = Sandbox(Path.cwd())
+        canonical = Sandbox.canonical(path)
+        assert Sandbox.canonical(canonical) == canonical
+        try:
+            parts = box.parts(path)
+        except PathDeniedError:
+            with pytest.raises(PathDeniedError):
+                box.parts(canonical)
+            return
+        assert box.parts(canonical) == parts
+        assert canonical == ("/".join(parts) or ".")
+
 
 class TestFileTools:
     def test_read_write_list(self, layout):
