@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import _env, cli_command
+from tests.cli.conftest import Run, _env, cli_command
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -43,3 +44,46 @@ class TestNarrowEncoding:
         assert done.returncode == 0, done.stderr
         assert "\\u2603" in done.stdout
         assert done.stderr == ""
+
+
+ESC = "\x1b]0;pwned\x07\x1b[31m"
+"""A terminal title change and a colour, as stored data might carry them."""
+
+
+class TestControlCharacters:
+    """Human output never passes stored control characters to the terminal; --json keeps them."""
+
+    def test_element_show_escapes_them(self, cli: Run) -> None:
+        """`element show` prints \\x1b as text; the JSON document keeps the real value."""
+        made = cli("element", "create", "-t", "Note", "-d", json.dumps({"text": f"a{ESC}b"}))
+        assert made.code == 0, made
+        key = made.stdout.strip()
+        shown = cli("element", "show", key)
+        assert shown.code == 0, shown
+        assert "\x1b" not in shown.stdout
+        assert "\x07" not in shown.stdout
+        assert "\\x1b]0;pwned" in shown.stdout
+        assert cli("element", "show", key, "--json").json()["text"] == f"a{ESC}b"
+
+    def test_branch_chat_and_show_escape_them(self, cli: Run) -> None:
+        """A reply (here the offline echo) and the stored conversation print escaped."""
+        assert cli("branch", "create", "b").code == 0
+        chat = cli("branch", "chat", "b", f"hi{ESC}there")
+        assert chat.code == 0, chat
+        assert "\x1b" not in chat.stdout
+        assert "\\x1b[31m" in chat.stdout
+        shown = cli("branch", "show", "b")
+        assert "\x1b" not in shown.stdout
+        assert "\\x1b" in shown.stdout
+
+    def test_run_output_escapes_them(self, cli: Run, tmp_path: Path) -> None:
+        """A workflow's name and a step's result print escaped in progress and summary."""
+        path = tmp_path / "esc.json"
+        step = {"id": "a", "tool": "echo", "args": {"text": f"x{ESC}y"}}
+        path.write_text(json.dumps({"name": f"w{ESC}", "steps": [step]}))
+        outcome = cli("run", str(path))
+        assert outcome.code == 0, outcome
+        assert "\x1b" not in outcome.stdout
+        listing = cli("runs", "list")
+        assert "\x1b" not in listing.stdout
+        assert "\\x1b" in listing.stdout

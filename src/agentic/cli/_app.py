@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 import agentic
 from agentic.cli import _demo
-from agentic.cli._context import SETTINGS
+from agentic.cli._context import SETTINGS, printable
 from agentic.cli._errors import EXIT_USAGE, exit_code_for
 
 __all__ = ["app", "main"]
@@ -91,7 +91,7 @@ def _usage(exc: Any) -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    lines = [line.strip() for line in printable(str(message)).splitlines() if line.strip()]
     line = " ".join(lines[:1]) or "failed"
     line = line.encode("utf-8", "backslashreplace").decode("utf-8")
     sys.stderr.write(f"error: {line}\n")

@@ -12,6 +12,7 @@ from agentic.cli._context import (
     catalog,
     console,
     emit_json,
+    printable,
     provider_map,
     store,
     wants_json,
@@ -124,7 +125,7 @@ def show(name: Name, *, json_: JsonOption = False) -> None:
         content = message.get("content")
         if not isinstance(content, str):
             content = str(message.get("calls", message.get("result", "")))
-        table.add_row(str(index), role, Text(content))
+        table.add_row(str(index), role, Text(printable(content)))
     console().print(table)
 
 
@@ -166,7 +167,7 @@ def chat(
     if wants_json(json_):
         emit_json({"branch": name, **result.model_dump(mode="json"), "content": result.content})
     else:
-        typer.echo(result.content)
+        typer.echo(printable(result.content))
 
 
 def _chat_once(opened: EventStore, name: str, text: str, max_steps: int) -> ChatResult:

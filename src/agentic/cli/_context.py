@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -30,6 +31,7 @@ __all__ = [
     "emit_json",
     "home",
     "parse_json",
+    "printable",
     "provider_map",
     "read_input",
     "store",
@@ -185,6 +187,21 @@ def _depth(value: Any) -> int:
                 nxt.extend(item)
         level = nxt
     return depth - 1
+
+
+# C0 controls but tab and newline, DEL, and C1 controls: ESC starts terminal escape
+# sequences (colours, the window title, the clipboard), CR overwrites a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""Return `text` with control characters written out (`\x1b`), for human output.
+
+    Stored data (a note, a model's reply, a workflow's name) reaches the terminal only
+    through this, so it can print text but never drive the terminal; `--json` output
+    keeps the real characters, escaped by JSON.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def console() -> Console:

@@ -12,6 +12,7 @@ from agentic.cli._context import (
     console,
     emit_json,
     parse_json,
+    printable,
     read_input,
     wants_json,
 )
@@ -127,10 +128,10 @@ def list_(
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return printable(value)
     import orjson  # noqa: PLC0415
 
-    return orjson.dumps(value, default=str).decode()
+    return printable(orjson.dumps(value, default=str).decode())
 
 
 @app.command("types")

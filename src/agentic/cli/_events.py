@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agentic.cli._context import JsonOption, console, emit_json, store, wants_json
+from agentic.cli._context import JsonOption, console, emit_json, printable, store, wants_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -87,7 +87,7 @@ def _table(records: Iterable[Record], title: str, width: int) -> Table:
         )
     for row in rows:
         payload = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
-        table.add_row(*(Text(cell) for cell in row[:-1]), Text(payload))
+        table.add_row(*(Text(printable(cell)) for cell in row[:-1]), Text(printable(payload)))
     return table
 
 
@@ -190,6 +190,8 @@ def _print_one(record: Record, *, as_json: bool, out: Any) -> None:
         typer.echo(orjson.dumps(record_dict(record), default=str).decode())
     else:
         out.print(
-            f"{record.position:>6} {record.recorded_at:%H:%M:%S} {record.stream}#{record.sequence}"
-            f" {record.type} {record.correlation_id or ''}"
+            printable(
+                f"{record.position:>6} {record.recorded_at:%H:%M:%S} {record.stream}"
+                f"#{record.sequence} {record.type} {record.correlation_id or ''}"
+            )
         )

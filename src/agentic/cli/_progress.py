@@ -6,6 +6,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from agentic.cli._context import printable
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
@@ -97,7 +99,7 @@ class RunDisplay:
         total = len(self._order)
         bar = Table.grid(padding=(0, 1))
         bar.add_row(
-            Text(f"{self._title}", style="bold"),
+            Text(printable(self._title), style="bold"),
             ProgressBar(total=total, completed=done, width=40),
             Text(f"{done}/{total} steps"),
         )
@@ -133,7 +135,7 @@ def summary_table(report: RunReport, width: int = 100) -> Table:
 
     ok = sum(1 for step in report.steps if str(step.status) == "completed")
     table = Table(
-        title=f"run {report.run_id} · {report.workflow} · {report.status}",
+        title=f"run {report.run_id} · {printable(report.workflow)} · {report.status}",
         caption=f"{ok}/{len(report.steps)} steps completed in {report.duration:.3f}s",
     )
     for column in ("step", "target", "status"):
@@ -178,5 +180,5 @@ def _as_text(value: Any, orjson: Any) -> str:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= _RESULT_WIDTH else text[: _RESULT_WIDTH - 1] + "…"

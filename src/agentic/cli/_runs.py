@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agentic.cli._context import JsonOption, console, emit_json, provider_map, store, wants_json
+from agentic.cli._context import (
+    JsonOption,
+    console,
+    emit_json,
+    printable,
+    provider_map,
+    store,
+    wants_json,
+)
 from agentic.cli._errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -78,7 +86,7 @@ def _run(
     if out.is_terminal:
         with Live(display, console=out, refresh_per_second=12, transient=True):
             return runner.run(workflow)
-    out.print(f"running {workflow.name} ({len(workflow.steps)} steps)")
+    out.print(f"running {printable(workflow.name)} ({len(workflow.steps)} steps)")
     return runner.run(workflow)
 
 
@@ -166,7 +174,7 @@ def list_(*, json_: JsonOption = False) -> None:
         when = datetime.fromtimestamp(run.started_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(
             run.run_id,
-            Text(run.workflow),
+            Text(printable(run.workflow)),
             Text(run.status, style=style),
             f"{run.finished_steps}/{run.steps}",
             when,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from agentic.cli._context import JsonOption, console, emit_json, home, store, wants_json
+from agentic.cli._context import (
+    JsonOption,
+    console,
+    emit_json,
+    home,
+    printable,
+    store,
+    wants_json,
+)
 from agentic.cli._errors import EXIT_FAILED
 
 __all__ = ["replay", "status"]
@@ -84,7 +92,7 @@ def status(*, json_: JsonOption = False) -> None:
     runs = {name: count for name, count in streams.items() if name.startswith("run-")}
     for name, count in streams.items():
         if name not in runs:
-            table.add_row(name, str(count))
+            table.add_row(printable(name), str(count))
     if runs:  # one row for all runs: `runs list` shows them one by one
         table.add_row(f"run-* ({len(runs)} runs)", str(sum(runs.values())))
     out.print(table)
