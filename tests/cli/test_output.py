@@ -87,3 +87,10 @@ class TestControlCharacters:
         listing = cli("runs", "list")
         assert "\x1b" not in listing.stdout
         assert "\\x1b" in listing.stdout
+
+    def test_line_ends_stay_line_ends(self) -> None:
+        """Tab, newline and CRLF print as they are; a lone CR (it rewrites a line) does not."""
+        from agentic.cli._context import printable
+
+        assert printable("a\tb\nc\r\nd") == "a\tb\nc\nd"
+        assert printable("done\rfake") == "done\\x0dfake"

@@ -201,7 +201,8 @@ def printable(text: str) -> str:
     through this, so it can print text but never drive the terminal; `--json` output
     keeps the real characters, escaped by JSON.
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    # A CRLF line end is a line end; a lone CR (which rewrites the line) is not.
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
 
 
 def console() -> Console:
