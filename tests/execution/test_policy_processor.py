@@ -144,6 +144,35 @@ class TestPolicySeesWhatRuns:
         assert [e.status for e in events] == [EventStatus.DENIED] * 3
         assert reached == []
 
+    def test_without_a_validation_processor_the_policy_still_sees_the_coerced_value(self):
+        """A chain of only the policy gate denies "22" too: the gate validates for itself."""
+        policy = Policy(
+            rules=[
+                Rule(
+                    name="no-ssh",
+                    effect="deny",
+                    targets=["connect"],
+                    when=[Condition(argument="port", op="equals", value=22)],
+                )
+            ]
+        )
+        reached: list[Any] = []
+
+        async def main():
+            ex = Executor(self._ports(reached), [PolicyProcessor(policy)])
+            return [
+                await ex.submit(Call(target="connect", arguments={"port": port}))
+                for port in ("22", 443, "x")
+            ]
+
+        events = run(main())
+        assert [e.status for e in events] == [
+            EventStatus.DENIED,
+            EventStatus.COMPLETED,
+            EventStatus.FAILED,  # invalid: fails in the invocation's own validation
+        ]
+        assert reached == [{"port": 443}]
+
     def test_allow_rule_must_hold_for_the_raw_and_the_coerced_value(self):
         """An allow rule for guarded runs holds only if it holds for what runs too."""
         policy = Policy(

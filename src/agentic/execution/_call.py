@@ -71,6 +71,11 @@ class Call(Event, type_name="Call"):
         """Whether a live target is attached."""
         return self._private()["_target"] is not None
 
+    @property
+    def is_validated(self) -> bool:
+        """Whether the target's checked form of the arguments is attached."""
+        return self._private()["_validated"] is not None
+
     def peek_target(self) -> Target | None:
         """Return the attached target, or None (never raises)."""
         target: Target | None = self._private()["_target"]

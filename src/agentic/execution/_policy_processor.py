@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from agentic.execution._call import Call
 from agentic.execution._chain import note
 from agentic.execution._errors import PolicyDeniedError
 from agentic.execution._policy import Policy
-from agentic.execution.types import CallNext
+from agentic.execution.types import CallNext, Target
 from agentic.primitives import Event, EventStatus
 
 __all__ = ["PolicyProcessor"]
@@ -18,7 +20,11 @@ class PolicyProcessor:
     A denial ends the Event as `denied` with a reason that names the rule, and the
     rest of the chain never runs. Every denial, and every allow by a rule, is noted
     on the Event for the audit log (an allow by the default is implied by the
-    absence of a note). Events that are not Calls pass through.
+    absence of a note). Events that are not Calls pass through. Without a
+    [`ValidationProcessor`][agentic.execution.ValidationProcessor] ahead of it, the
+    gate validates a Call itself, so that rules still see the arguments as the target
+    will get them (coerced, defaults filled in); arguments that do not validate are
+    judged as sent, and fail in the invocation.
     """
 
     __slots__ = ("policy",)
@@ -38,6 +44,8 @@ class PolicyProcessor:
         if isinstance(event, Call):
             target = event.peek_target()
             guarded = bool(getattr(target, "guarded", False)) if target is not None else False
+            if target is not None and not event.is_validated:
+                _validate(event, target)
             decision = self.policy.decide(event, guarded=guarded)
             if not decision.allowed:
                 note(event, "policy", "deny", decision.reason)
@@ -51,3 +59,9 @@ class PolicyProcessor:
             if guarded:
                 event.clear_guard()
         return await call_next(event)
+
+
+def _validate(call: Call, target: Target) -> None:
+    # Arguments that do not validate are judged as sent; the invocation fails on them.
+    with contextlib.suppress(Exception):
+        call.set_validated(target.validate(call.arguments))
