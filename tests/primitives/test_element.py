@@ -162,6 +162,14 @@ class TestTypeNames:
 
 class TestRoundTrip:
     @given(elements())
+    def test_documents_have_only_keys_the_json_schema_names(self, element):
+        """Every key of a generated element's document, `$type` included, is in its schema."""
+        schema = type(element).model_json_schema()
+        assert schema["additionalProperties"] is False
+        assert set(element.to_dict()) <= set(schema["properties"])
+        assert schema["properties"][TYPE_KEY]["default"] == element.type_name
+
+    @given(elements())
     def test_generated_elements_round_trip_exactly(self, element):
         """Any generated subclass comes back from JSON as the same class with the same dump."""
         restored = Element.from_json(element.to_json())

@@ -81,6 +81,17 @@ def new_id() -> UUID:
 os.register_at_fork(after_in_child=_id_pool.clear)
 
 
+def _with_type_key(schema: dict[str, Any], cls: type[Any]) -> None:
+    """Let an Element's JSON Schema name the `$type` key its documents carry."""
+    key = {
+        "type": "string",
+        "title": "Type",
+        "default": cls.type_name,
+        "description": "The registered type name: this class's, or a subclass's.",
+    }
+    schema["properties"] = {TYPE_KEY: key, **schema.get("properties", {})}
+
+
 class Element(BaseModel):
     """A typed record with an immutable identity.
 
@@ -99,7 +110,12 @@ class Element(BaseModel):
         'Note'
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        use_enum_values=False,
+        json_schema_extra=_with_type_key,
+    )
 
     type_name: ClassVar[str]
     """The name this class is registered under."""
