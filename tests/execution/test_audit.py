@@ -321,6 +321,27 @@ class TestBoundedValues:
         assert "arguments" not in record
         assert record["execution"]["response"] == summarize("r" * 5000)
 
+    def test_a_value_json_cannot_hold_does_not_cost_the_event_its_log(self):
+        """An object in the metadata or the arguments is logged as its type; the Log exists."""
+
+        class Client:
+            def __repr__(self) -> str:
+                return "Client(api_key='sk-should-not-show')"
+
+        audit = AuditProcessor()
+        events = [
+            Call(target="ok", metadata={"client": Client()}),
+            Call(target="ok", arguments={"tag": "t", "client": Client()}),
+        ]
+        with structlog.testing.capture_logs() as lines:
+            run_all([audit], events)
+        logs = audit.logs  # unfixed: none, and no line, for either Event
+        assert [log.event_id for log in logs] == [e.id for e in events]
+        assert logs[0].record["metadata"]["client"] == "<unserializable Client>"
+        assert logs[1].record["arguments"] == {"tag": "t", "client": "<unserializable Client>"}
+        assert len(lines) == 2
+        assert "sk-should-not-show" not in str([log.record for log in logs]) + str(lines)
+
     def test_integers_beyond_64_bits_are_stored_exactly(self):
         """An integer too large for 64 bits is kept exact in the Log and the line, not made a float."""
         audit = AuditProcessor(max_value_bytes=100, line_value_bytes=100)

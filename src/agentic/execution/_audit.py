@@ -74,6 +74,8 @@ class AuditProcessor:
     too (and never more than the Log holds); `metadata` is never summarized. With
     `max_value_bytes=None` every value is kept whole, as a JSON-mode copy. A large
     value is still read once per Event (to redact and hash it), but never copied.
+    A value JSON cannot hold (an object in the metadata or the arguments) is shown
+    as `"<unserializable TYPE>"`: the Event is logged all the same.
 
     With `lazy=True` (the default) the Event's document is snapshotted when it
     finishes, but the immutable Log is built from that snapshot only when the Logs
@@ -168,9 +170,10 @@ class AuditProcessor:
             # Arguments and response are taken apart: a provider Call carries the
             # whole conversation, which must be bounded here, not copied first.
             record = event.model_dump(mode="json", exclude=_EXCLUDE)
-        except PydanticSerializationError as exc:
-            msg = f"{event.type_name} {event.id} is not JSON-serializable: {exc}"
-            raise SerializationError(msg) from exc
+        except PydanticSerializationError:
+            # Something JSON cannot hold (an object in the metadata): the Event is
+            # still logged, with that value shown as its type (never its repr).
+            record = event.model_dump(mode="json", exclude=_EXCLUDE, fallback=_unserializable)
         line_arguments: dict[str, Any] | None = None
         if arguments:
             secrets: list[str] = []
@@ -180,7 +183,7 @@ class AuditProcessor:
         elif isinstance(arguments, dict):
             record["arguments"] = line_arguments = {}
         execution = record["execution"]
-        execution["response"], _ = bound(event.execution.response, self.max_value_bytes)
+        execution["response"], _ = _bound(event.execution.response, self.max_value_bytes)
         error = execution["error"]
         reason = execution["reason"] or (error["message"] if error is not None else None)
         record["$audit"] = {"decision": _DECISIONS.get(status, status.value), "reason": reason}
@@ -242,13 +245,26 @@ class AuditProcessor:
                 redacted = redact(value, secret_keys)
                 if redacted is not value:  # it held a secret key somewhere inside
                     _secrets_inside(value, secret_keys, secrets)
-                kept, size = bound(redacted, max_value_bytes)
+                kept, size = _bound(redacted, max_value_bytes)
                 stored[key] = kept
                 if size <= line_value_bytes or is_summary(kept):
                     shown[key] = kept
                 else:
                     shown[key] = summarize(kept)
         return stored, shown
+
+
+def _unserializable(value: Any) -> str:
+    return f"<unserializable {type(value).__name__}>"
+
+
+def _bound(value: Any, max_bytes: int | None) -> tuple[Any, int]:
+    """`bound()`, or the value's type when JSON cannot hold it (the Log is kept)."""
+    try:
+        return bound(value, max_bytes)
+    except SerializationError:
+        shown = _unserializable(value)
+        return shown, len(shown) + 2
 
 
 def _log(record: dict[str, Any]) -> Log:
