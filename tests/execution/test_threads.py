@@ -67,6 +67,19 @@ class TestThreadRunner:
         finally:
             release.set()
 
+    def test_a_thread_that_cannot_start_is_not_counted_as_running(self, monkeypatch):
+        """When the system refuses a new thread, the call fails and `running` stays exact."""
+        runner = ThreadRunner()
+
+        def refuse(self):
+            msg = "can't start new thread"
+            raise RuntimeError(msg)
+
+        monkeypatch.setattr(threading.Thread, "start", refuse)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            run(runner.run(lambda: 1))
+        assert (runner.started, runner.running) == (0, 0)  # unfixed: (1, 1) forever
+
     def test_many_threads_counted_exactly(self):
         """Fifty concurrent calls are all counted as started and none left running."""
         runner = ThreadRunner()

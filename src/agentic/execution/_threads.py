@@ -83,7 +83,13 @@ class ThreadRunner:
             self._started += 1
             self._running += 1
         thread = threading.Thread(target=work, name=self.name, daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:  # no thread (the system's limit): nothing started or runs
+            with self._lock:
+                self._started -= 1
+                self._running -= 1
+            raise
         try:
             return await future
         except asyncio.CancelledError:
