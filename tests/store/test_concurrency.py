@@ -507,6 +507,64 @@ class TestInterrupt:
         assert child.returncode == 0, child.stderr
 
 
+FORKED = """
+import os, signal, sqlite3, sys, threading, time
+from agentic.store import NewRecord, SQLiteEventStore
+path = sys.argv[1]
+store = SQLiteEventStore(path, durability="normal", timeout=20)
+store.append("a", [NewRecord("t", {"who": "first"})])
+blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+blocker.execute("BEGIN IMMEDIATE")
+writer = threading.Thread(target=store.append, args=("a", [NewRecord("t", {"who": "parent"})]))
+writer.start()
+while not store._committer._writing:
+    time.sleep(0.001)
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child: the parent's thread is mid-append
+    signal.alarm(5)  # a hang ends the child with SIGALRM
+    out = os.fdopen(write, "w")
+    for name, call in (
+        ("append", lambda: store.append("a", [NewRecord("t", {"who": "child"})])),
+        ("read", lambda: list(store.read("a"))),
+    ):
+        try:
+            call()
+            out.write(f"{name} ok\\n")
+        except Exception as exc:
+            out.write(f"{name} {type(exc).__name__}\\n")
+        out.flush()
+    store.close()  # closed already: touches none of the parent's handles
+    out.close()
+    os._exit(0)
+os.close(write)
+_, status = os.waitpid(pid, 0)
+child = os.fdopen(read).read()
+blocker.execute("COMMIT")
+writer.join()
+print(child.replace("\\n", "|"), os.waitstatus_to_exitcode(status), flush=True)
+print(" ".join(r.payload["who"] for r in store.read("a")), flush=True)
+store.close()
+"""
+
+
+class TestFork:
+    def test_a_forked_child_is_refused_the_parents_store(self, tmp_path):
+        """After fork (a parent thread mid-append), the inherited store refuses work, not hangs."""
+        child = subprocess.run(
+            [sys.executable, "-c", FORKED, str(tmp_path / "e.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert child.stdout.split("\n")[:2] == [
+            "append StoreClosedError|read StoreClosedError| 0",
+            "first parent",
+        ], child.stderr
+        assert child.returncode == 0, child.stderr
+
+
 OPENER = """
 import sys
 from agentic.store import NewRecord, SQLiteEventStore

@@ -280,6 +280,14 @@ class GroupCommitter:
             while self._writing:
                 self._idle.wait()
 
+    def disown(self) -> None:
+        """In a forked child: refuse appends; the parent's writer and queue are not ours."""
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
+        self._idle = threading.Condition(self._lock)
+        self._queue = []
+        self._writing = False
+        self._closed = True
+
     def submit(self, parts: list[Part], closed: Callable[[], BaseException]) -> list[AppendResult]:
         """Commit `parts` atomically (possibly together with other callers' requests).
 

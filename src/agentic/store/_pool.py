@@ -11,6 +11,9 @@ from agentic.store._errors import CorruptRecordError
 
 __all__ = ["ReaderPool"]
 
+_INHERITED: list[sqlite3.Connection] = []
+"""Connections a forked child inherited: kept, never used or closed by the child."""
+
 
 class ReaderPool:
     """Hand out read connections for one query at a time.
@@ -43,6 +46,13 @@ class ReaderPool:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+    def disown(self) -> None:
+        """In a forked child: refuse every query, leaving the parent's connections be."""
+        _INHERITED.extend(self._idle)  # closing them here could disturb the parent's
+        self._idle = []
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
+        self._closed = True
 
     def query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """Run one read and return all its rows.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -24,6 +26,20 @@ from agentic.store._subscription import Subscription
 __all__ = ["SQLiteEventStore"]
 
 _PAGE = 2000
+
+_OPEN: weakref.WeakSet[SQLiteEventStore] = weakref.WeakSet()
+"""The stores open in this process, so that a forked child can disown them."""
+
+
+def _disown_after_fork() -> None:
+    # A SQLite connection must not be used across fork(), and a lock another thread of
+    # the parent held is held for good in the child: every inherited store refuses
+    # work here (the child opens its own) instead of hanging or sharing handles.
+    for store in list(_OPEN):
+        store._disown()  # noqa: SLF001 - the store's own hook
+
+
+os.register_at_fork(after_in_child=_disown_after_fork)
 
 
 class SQLiteEventStore:
@@ -97,7 +113,10 @@ class SQLiteEventStore:
         self._commits = threading.Condition(threading.Lock())
         self._committed_position = 0
         self._closed = False
+        self._pid = os.getpid()
+        self._forked = False
         self._committer = GroupCommitter(writer, self._notify, max_batch)
+        _OPEN.add(self)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -112,16 +131,30 @@ class SQLiteEventStore:
         return self._durability
 
     def close(self) -> None:
-        """Close every connection; later calls raise `StoreClosedError`. Idempotent."""
+        """Close every connection; later calls raise `StoreClosedError`. Idempotent.
+
+        In a process forked from the one that opened the store, the store is closed
+        already: it refuses work there (SQLite connections must not cross a fork), and
+        the child opens a store of its own.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        _OPEN.discard(self)
         with self._commits:
             self._commits.notify_all()
         self._pool.close()
         self._committer.close()  # waits for the group being written, refuses new ones
         self._writer.close()
+
+    def _disown(self) -> None:
+        """In a forked child: refuse all work, without touching the parent's handles."""
+        self._lock = threading.Lock()
+        self._commits = threading.Condition(threading.Lock())
+        self._closed = self._forked = True
+        self._pool.disown()
+        self._committer.disown()
 
     def __enter__(self) -> Self:
         """Return the store itself."""
@@ -403,4 +436,9 @@ class SQLiteEventStore:
             raise self._closed_error()
 
     def _closed_error(self) -> StoreClosedError:
+        if self._forked:
+            return StoreClosedError(
+                f"event store {str(self._path)!r} was opened by process {self._pid}; "
+                f"this process ({os.getpid()}) was forked from it and must open its own"
+            )
         return StoreClosedError(f"event store {str(self._path)!r} is closed")
