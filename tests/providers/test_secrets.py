@@ -279,3 +279,25 @@ class TestKeysThatCannotBeSent:
         with pytest.raises(AgenticError, match=r"keys\.toml.*providers\.o\.api_key") as info:
             load_config(path, env={"KEY": f"{CANARY}\u2019"})
         assert CANARY not in str(info.value)
+
+
+class TestHeaderValuesThatCannotBeSent:
+    def test_surrounding_whitespace_of_a_header_value_is_dropped(self, api):
+        """An extra header read with its line break (a key in `api-key`, Azure's way) works."""
+        openai_scenarios(api)[0][1]()
+        provider = OpenAICompatibleProvider(
+            model="m", base_url=f"{api.url}/v1", headers={"api-key": f"{CANARY}\n"}
+        )
+        asyncio.run(provider.complete([ChatMessage.user("hi")]))
+        assert api.requests[-1].headers["api-key"] == CANARY
+
+    @pytest.mark.parametrize("bad", [f"{CANARY}\r\nX-Evil: 1", f"{CANARY}\u2019"])
+    def test_a_header_value_no_header_can_carry_is_refused_naming_only_the_header(self, bad):
+        """A line break or non-ASCII character in a header value is refused, value unquoted."""
+        with pytest.raises(AgenticError, match="'api-key'") as info:
+            OpenAICompatibleProvider(
+                model="m", base_url="http://127.0.0.1:9/v1", headers={"api-key": bad}
+            )
+        error = info.value
+        texts = [str(error), repr(error.args), "".join(traceback.format_exception(error))]
+        assert [t for t in texts if CANARY in t] == []

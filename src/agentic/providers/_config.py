@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from agentic.errors import ConfigurationError
 from agentic.providers._anthropic import AnthropicProvider
-from agentic.providers._http import api_key_problem, base_url_problem
 from agentic.providers._models import Capabilities, Pricing
 from agentic.providers._offline import OfflineProvider
 from agentic.providers._openai import OpenAICompatibleProvider
 from agentic.providers._protocol import Provider
 from agentic.providers._script import ToolRule
+from agentic.providers._settings import api_key_problem, base_url_problem
 
 __all__ = [
     "DEFAULT_PROVIDER",

@@ -9,13 +9,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, Self
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import orjson
 from pydantic import SecretStr
 
-from agentic.errors import ConfigurationError
 from agentic.providers._errors import (
     ProviderAuthError,
     ProviderBadRequestError,
@@ -27,15 +25,15 @@ from agentic.providers._errors import (
     ProviderTimeoutError,
 )
 from agentic.providers._models import Capabilities, Pricing
+from agentic.providers._settings import (
+    check_base_url,
+    clean_api_key,
+    clean_headers,
+    split_credentials,
+)
 from agentic.providers._sse import SSELineSplitter
 
-__all__ = [
-    "HTTPProvider",
-    "api_key_problem",
-    "base_url_problem",
-    "error_for_status",
-    "parse_retry_after",
-]
+__all__ = ["HTTPProvider", "error_for_status", "parse_retry_after"]
 
 logger = logging.getLogger("agentic.providers")
 logger.addHandler(logging.NullHandler())
@@ -160,62 +158,6 @@ def error_for_status(
     return ProviderBadRequestError(message, **kwargs)
 
 
-def base_url_problem(url: str) -> str | None:
-    """Say what makes `url` unusable as an API root (`None` when it is usable).
-
-    The answer never quotes the URL, which may hold credentials.
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as exc:
-        return f"is not a valid URL ({exc})"
-    if parts.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not host:
-        return "has no host"
-    return None
-
-
-def api_key_problem(key: str) -> str | None:
-    """Say why `key` (without surrounding whitespace) cannot go into a header, or `None`.
-
-    A key is a token of visible ASCII characters. Anything else would make httpx fail
-    the request with an error quoting the header, key included (a line break), or
-    raise a `UnicodeEncodeError` holding it (a non-ASCII character). The answer never
-    quotes the key.
-    """
-    for position, char in enumerate(key):
-        if not "!" <= char <= "~":
-            kind = "a non-ASCII" if ord(char) > 0x7E else "a space or control"  # noqa: PLR2004
-            return f"has {kind} character at position {position}, which no header can carry"
-    return None
-
-
-def _clean_key(api_key: SecretStr | str | None, name: str) -> SecretStr | None:
-    """Strip surrounding whitespace (a key read with its line break) and check the rest."""
-    if api_key is None:
-        return None
-    raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-    key = raw.strip()
-    problem = api_key_problem(key)
-    if problem is not None:
-        msg = f"provider {name!r}: api_key {problem}"
-        raise ConfigurationError(msg)
-    return api_key if isinstance(api_key, SecretStr) and key == raw else SecretStr(key)
-
-
-def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, str]:
-    """Take `user:password@` out of `url`: httpx would log it with every request URL."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url, None, ""
-    user, password = unquote(parts.username or ""), unquote(parts.password or "")
-    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    return bare, httpx.BasicAuth(user, password), password
-
-
 class _LoopClient(NamedTuple):
     client: httpx.AsyncClient
     closer: AsyncGenerator[None, None]
@@ -259,18 +201,15 @@ class HTTPProvider:
         capabilities: Capabilities | None = None,
     ) -> None:
         self._name = name
-        problem = base_url_problem(base_url)
-        if problem is not None:
-            msg = f"provider {name!r}: base_url {problem}"
-            raise ConfigurationError(msg)
-        base_url, self._auth, self._url_password = _split_credentials(base_url)
+        check_base_url(base_url, name)
+        base_url, self._auth, self._url_password = split_credentials(base_url)
         self.base_url = base_url.rstrip("/")
         """The API's base URL (without any `user:password@`, which becomes Basic auth)."""
-        self._api_key = _clean_key(api_key, name)
+        self._api_key = clean_api_key(api_key, name)
         self.model = model
         """The model used unless `CompletionParams.model` names another."""
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self._extra_headers = dict(headers or {})
+        self._extra_headers = clean_headers(headers, name)
         self._pricing = pricing
         self._capabilities = capabilities or self.default_capabilities
         self._clients: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
