@@ -175,6 +175,22 @@ class TestTyping:
             pile.include(["x"])  # type: ignore[list-item]
         assert state(pile) == before
 
+    def test_a_parametrized_pile_takes_its_argument_as_item_type(self):
+        """`Pile[Note](...)` holds Notes: other items are refused, then and later."""
+        pile = Pile[Note](notes(2), name="box")
+        assert pile.item_type is Note
+        with pytest.raises(ItemTypeError, match=r"not 'test\.pile\.Other'"):
+            pile.include(Other())
+        other = Other()
+        with pytest.raises(ItemTypeError, match=rf"cannot hold 'test\.pile\.Other' {other.id}"):
+            Pile[Note]([Note(), other])
+        with pytest.raises(ItemTypeError, match=r"cannot be a Pile\[Note\]"):
+            Pile[Note](item_type=Other)  # type: ignore[arg-type]
+        assert Pile[Note](item_type=Urgent).item_type is Urgent  # narrower still: kept
+        with pytest.raises(ItemTypeError, match="accepts exactly"):
+            Pile[Note]([Urgent()], strict=True)
+        assert Pile.from_dict(Pile[Note]().to_dict()).item_type is Note
+
     def test_item_type_must_be_an_element_class(self):
         """A non-Element item type raises ItemTypeError naming it."""
         with pytest.raises(ItemTypeError, match="must be an Element subclass, not <class 'int'>"):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 from uuid import UUID
 
 from agentic.errors import ElementExistsError, ElementNotFoundError, ItemTypeError
@@ -170,6 +170,36 @@ class PileIndex(Generic[E]):
             raise self._not_found(key) from None
 
     # -- errors -------------------------------------------------------------------
+
+    @property
+    def __orig_class__(self) -> Any:
+        """The parametrized class `Pile[<item type>]`."""
+        parametrized: Any = type(self)
+        return parametrized[self._item_type]
+
+    @__orig_class__.setter
+    def __orig_class__(self, alias: Any) -> None:
+        # `Pile[Note](...)`: typing sets this right after __init__, so the argument
+        # becomes the item type of a pile made without one (items already in it must fit).
+        args = get_args(alias)
+        wanted = args[0] if args else None
+        if not (isinstance(wanted, type) and issubclass(wanted, Element)):
+            return  # Pile[Any], a TypeVar...: nothing to narrow to
+        with self._lock:
+            current = self._item_type
+            if issubclass(current, wanted):
+                return  # as narrow already (an `item_type=` within it)
+            if current is not Element:
+                msg = f"{self._describe()} cannot be a Pile[{wanted.__name__}]"
+                raise ItemTypeError(msg, expected=wanted, actual=current)
+            for item in self._items.values():
+                if not (type(item) is wanted if self._strict else isinstance(item, wanted)):
+                    msg = (
+                        f"a Pile[{wanted.__name__}] cannot hold {item.type_name!r} {item.id} "
+                        f"(it accepts {'exactly ' if self._strict else ''}{wanted.type_name!r})"
+                    )
+                    raise ItemTypeError(msg, expected=wanted, actual=type(item))
+            self._item_type = wanted  # type: ignore[assignment]  # E is wanted: Pile[wanted]
 
     def _describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
