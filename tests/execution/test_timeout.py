@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from tests.execution.helpers import Probe, call, no_sleep, run
+from tests.execution.helpers import FlakyError, Probe, call, no_sleep, run
 
 from agentic.execution import (
     Call,
@@ -138,6 +138,32 @@ class TestTimeout:
         thrice = run(main(True))
         assert len(thrice.execution.attempts) == 3
         assert thrice.status is EventStatus.FAILED
+
+    def test_a_target_that_turns_the_cancel_into_its_own_error_is_not_reported_cancelled(self):
+        """A target converting one deadline's CancelledError leaves no cancel behind for later."""
+        attempts: list[int] = []
+
+        async def wrapped(arguments):
+            attempts.append(1)
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if len(attempts) == 1:  # user code that turns a failure into its own error
+                    raise FlakyError("interrupted", retryable=True) from None
+                raise
+
+        async def main():
+            targets = TargetMap([FunctionTarget("wrapped", wrapped)])
+            chain = [RetryProcessor(3, sleep=no_sleep), TimeoutProcessor(0.02)]
+            return await Executor(targets, chain).submit(call("wrapped"))
+
+        event = run(main())
+        # unfixed: the first deadline's cancel was never uncancelled, so the second
+        # deadline's was taken for an outside cancel: the Event ended cancelled
+        # (nobody cancelled it) after 2 attempts instead of timing out
+        assert event.status is EventStatus.FAILED, event.execution
+        assert event.execution.error.type == "agentic.execution.InvocationTimeoutError"  # type: ignore[union-attr]
+        assert len(attempts) == 2
 
     def test_rejects_non_positive_deadlines(self):
         """A zero deadline is refused."""

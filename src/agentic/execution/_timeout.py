@@ -149,7 +149,10 @@ class TimeoutProcessor:
         try:
             return await call_next(event)
         except asyncio.CancelledError as exc:
-            if not deadline.expired or task.uncancel() > 0:
+            if not deadline.expired:
+                raise
+            deadline.expired = False  # our cancel, taken back here
+            if task.uncancel() > 0:
                 raise  # someone else cancelled too: let that win
             self.timed_out += 1
             target = event.target if isinstance(event, Call) else event.type_name
@@ -160,3 +163,8 @@ class TimeoutProcessor:
             ) from exc
         finally:
             watchdog.disarm(deadline)
+            if deadline.expired:
+                # The target turned our cancel into an error of its own (or swallowed
+                # it): take it back all the same, or the task stays "cancelling" and a
+                # later deadline's cancel would be taken for someone else's.
+                task.uncancel()
