@@ -523,3 +523,14 @@ class TestCutOffToolInput:
         with pytest.raises(ProviderProtocolError, match=r"'get_weather'.*cut off") as info:
             run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))
         assert not info.value.retryable
+
+
+class TestDatalessEvents:
+    def test_pings_without_data_or_with_empty_data_are_ignored(self, api):
+        """`event: ping` with no data line, or an empty one, does not break the stream."""
+        events = list(TOOL_STREAM)
+        events[2:2] = ["event: ping\n\n", "event: ping\ndata:\n\n"]
+        api.reply_sse(events)
+        final = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response
+        assert final.content == "Let me check the weather."
+        assert final.tool_calls[0].arguments == {"location": "San Francisco, CA"}

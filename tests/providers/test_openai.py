@@ -655,3 +655,18 @@ class TestCutOffToolArguments:
         api.reply_json(completion(message, finish="tool_calls"))
         answer = run(complete(api, [ChatMessage.user("hi")]))
         assert answer.tool_calls == (ToolCall(id="c", name="f", arguments={"a": 1}),)
+
+
+class TestDatalessEvents:
+    def test_events_without_data_are_ignored(self, api):
+        """A block with only `event:`, or an empty `data:`, is not a malformed chunk."""
+        api.reply_sse(
+            [
+                "event: ping\n\n",
+                chunk({"content": "a"}),
+                "data:\n\n",
+                chunk({}, finish="stop"),
+                "data: [DONE]\n\n",
+            ]
+        )
+        assert run(stream(api, [ChatMessage.user("hi")]))[-1].response.content == "a"

@@ -43,6 +43,12 @@ class TestDecoder:
             ServerSentEvent("message", " x"),
         ]
 
+    def test_a_block_without_data_lines_dispatches_nothing(self):
+        """An `event:` (or `id:`) block with no `data:` line is not an event (WHATWG step 2)."""
+        assert decode(["event: ping", "", "id: 3", "", "data: x", ""]) == [
+            ServerSentEvent("message", "x", "3")
+        ]
+
     def test_carriage_returns_and_final_event_without_blank_line(self):
         """CR line endings are stripped; a final unterminated event is still dispatched."""
         assert decode(["id: 7\r", "data: [DONE]\r"]) == [ServerSentEvent("message", "[DONE]", "7")]

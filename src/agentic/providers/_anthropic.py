@@ -268,6 +268,8 @@ class AnthropicProvider(HTTPProvider):
         body = self.build_body(messages, tools, params, stream=True)
         state = _StreamState(ResponseAssembler(provider=self.name, model=body["model"]))
         async for event in aiter_sse(self._stream_lines("/v1/messages", body)):
+            if not event.data.strip():
+                continue  # `event: ping` with an empty `data:` carries nothing
             chunk = self._handle(event.data, state)
             if chunk is not None:
                 yield chunk

@@ -251,6 +251,8 @@ class OpenAICompatibleProvider(HTTPProvider):
             if event.data == "[DONE]":
                 done = True
                 break
+            if not event.data.strip():
+                continue  # an empty `data:` (a keep-alive) carries no chunk
             chunk = self._parse_chunk(event.data, assembler)
             if chunk is not None:
                 yield chunk

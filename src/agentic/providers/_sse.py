@@ -27,7 +27,8 @@ class SSEDecoder:
     """Turn lines (without their line endings) into events, per the WHATWG rules.
 
     Lines starting with `:` are comments; a blank line dispatches the event built so
-    far; `data:` lines accumulate; a single space after the colon is dropped.
+    far (a block without any `data:` line dispatches nothing); `data:` lines
+    accumulate; a single space after the colon is dropped.
     """
 
     __slots__ = ("_data", "_event", "_id")
@@ -40,7 +41,8 @@ class SSEDecoder:
     def decode(self, line: str) -> ServerSentEvent | None:
         """Feed one line; return an event when the line completes one."""
         if not line:
-            if not self._data and not self._event:
+            if not self._data:  # no data line: nothing to dispatch (WHATWG step 2)
+                self._event = ""
                 return None
             event = ServerSentEvent(self._event or "message", "\n".join(self._data), self._id)
             self._event = ""
