@@ -329,11 +329,25 @@ with SQLiteEventStore(path) as reopened:
 
 
 INTERRUPTED_WRITER = """
-import linecache, os, signal, sys, threading, time
+import linecache, signal, sqlite3, sys, threading, time
 from agentic.store import NewRecord, SQLiteEventStore
 path = sys.argv[1]
-store = SQLiteEventStore(path, durability="off")
-big = [NewRecord("t", {"who": "big", "i": i}) for i in range(100_000)]
+store = SQLiteEventStore(path, durability="normal", timeout=20)
+committer = store._committer
+blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+blocker.execute("BEGIN IMMEDIATE")  # the first writer's BEGIN waits on this lock
+committed = committer._on_commit
+
+
+def relock(position):
+    # The first group is committed: take the lock again before its writer hands its
+    # role on, so the next writer (the main thread) waits in BEGIN IMMEDIATE too.
+    committer._on_commit = committed
+    blocker.execute("BEGIN IMMEDIATE")
+    committed(position)
+
+
+committer._on_commit = relock
 
 
 def inside(ident, name):
@@ -354,46 +368,51 @@ def waiting(ident):
 outcomes = {}
 
 
-def append(who, records):
+def append(who):
     try:
-        store.append(who, records)
+        store.append(who, [NewRecord("t", {})])
         outcomes[who] = "ok"
     except BaseException as exc:
         outcomes[who] = type(exc).__name__
 
 
 main = threading.get_ident()
-first = threading.Thread(target=append, args=("first", big))
+first = threading.Thread(target=append, args=("first",))
 first.start()
 while not inside(first.ident, "_write"):
-    time.sleep(0.0005)
-workers = [threading.Thread(target=append, args=(f"w{i}", [NewRecord("t", {})])) for i in range(3)]
+    time.sleep(0.001)
+workers = [threading.Thread(target=append, args=(f"w{i}",)) for i in range(3)]
 
 
 def interrupt():
-    while not waiting(main):
-        time.sleep(0.0005)
-    for worker in workers:
+    while not waiting(main):  # the main thread waits behind the first writer,
+        time.sleep(0.001)
+    for worker in workers:  # and the workers behind it
         worker.start()
         while not waiting(worker.ident):
-            time.sleep(0.0005)
-    while not inside(main, "_write"):  # promoted: main writes the group of itself and the workers
-        time.sleep(0.0005)
-    signal.pthread_kill(main, signal.SIGINT)
+            time.sleep(0.001)
+    blocker.execute("COMMIT")  # the first group commits; main is handed the role
+    while not inside(main, "_write"):  # main writes the group of itself and the workers
+        time.sleep(0.001)
+    time.sleep(0.1)
+    signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C: raised when its BEGIN returns
+    time.sleep(0.1)
+    blocker.execute("COMMIT")
 
 
 threading.Thread(target=interrupt).start()
 try:
-    store.append("main", big)
-    print("main not interrupted")
+    store.append("main", [NewRecord("t", {})])
+    print("main not interrupted", flush=True)
 except KeyboardInterrupt:
-    print("main interrupted")
+    print("main interrupted", flush=True)
 first.join()
 for worker in workers:
     worker.join()
-print(sorted(outcomes.items()))
+print(sorted(outcomes.items()), flush=True)
 store.append("later", [NewRecord("t", {})])
-print(sorted(store.streams()))
+print(sorted(store.streams()), flush=True)
+blocker.close()
 store.close()
 """
 
