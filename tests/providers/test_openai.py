@@ -670,3 +670,21 @@ class TestDatalessEvents:
             ]
         )
         assert run(stream(api, [ChatMessage.user("hi")]))[-1].response.content == "a"
+
+
+class TestRedirects:
+    @pytest.mark.parametrize("mode", ["complete", "stream"])
+    @pytest.mark.parametrize("status", [301, 307, 308])
+    def test_a_redirect_is_a_clear_error_not_a_retryable_protocol_error(self, api, mode, status):
+        """A redirect (http:// to https://, a moved path) names its target and is not retried."""
+        target = "https://api.example.com/v1/chat/completions"
+        html = b"<html><body>Moved</body></html>"
+        headers = {"location": target, "content-type": "text/html"}
+        api.reply_json(html, status=status, headers=headers)
+        call = complete if mode == "complete" else stream
+        with pytest.raises(
+            ProviderBadRequestError, match=rf"HTTP {status}.*api\.example\.com"
+        ) as info:
+            run(call(api, [ChatMessage.user("hi")]))
+        assert not info.value.retryable
+        assert info.value.status_code == status

@@ -39,7 +39,8 @@ logger = logging.getLogger("agentic.providers")
 logger.addHandler(logging.NullHandler())
 
 _UNAUTHORIZED, _FORBIDDEN, _REQUEST_TIMEOUT, _TOO_MANY_REQUESTS = 401, 403, 408, 429
-_BAD_REQUEST, _SERVER_ERROR = 400, 500
+_SERVER_ERROR = 500
+_SUCCESS, _REDIRECT = range(200, 300), range(300, 400)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _ANTHROPIC_RESETS = (
@@ -295,7 +296,11 @@ class HTTPProvider:
 
     def _http_error(self, response: httpx.Response, body: str) -> ProviderError:
         message, kind = _error_details(body)
-        if message is None:
+        location = response.headers.get("location")
+        if response.status_code in _REDIRECT and location:
+            # httpx follows no redirect; a POST must not be replayed elsewhere unasked.
+            message = f"redirected to {location}: set base_url to the address it moved to"
+        elif message is None:
             message = body[:200] or response.reason_phrase
         text = self._redact(
             f"{self._name}: HTTP {response.status_code} from {response.url}: {message}"
@@ -339,7 +344,7 @@ class HTTPProvider:
             response = await client.post(url, content=orjson.dumps(body), headers=headers)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, url, streaming=False) from None
-        if response.status_code >= _BAD_REQUEST:
+        if response.status_code not in _SUCCESS:
             raise self._http_error(response, response.text)
         try:
             data = orjson.loads(response.content)
@@ -373,7 +378,7 @@ class HTTPProvider:
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, url, streaming=False) from None
         try:
-            if response.status_code >= _BAD_REQUEST:
+            if response.status_code not in _SUCCESS:
                 try:
                     await response.aread()
                 except httpx.HTTPError as exc:
