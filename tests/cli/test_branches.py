@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import time
 from pathlib import Path
@@ -51,3 +53,36 @@ class TestConcurrentChats:
         assert at in (0, len(roles) - 2)  # the fast chat's two messages: first or last
         assert roles[at + 1] == "AssistantMessage"
         assert roles[-1] == "AssistantMessage"
+
+
+class TestOnATerminal:
+    """On a terminal `branch chat` prints the reply as it streams, and records it."""
+
+    def test_the_reply_streams_to_a_terminal(self, sh: Run, home: Path) -> None:
+        """Under a pseudo-terminal the reply appears (on its own line) and is recorded."""
+        assert sh("branch", "create", "b").code == 0
+        leader, follower = pty.openpty()
+        with subprocess.Popen(
+            [*cli_command(), "branch", "chat", "b", "streams arrive word by word"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=_env(home),
+        ) as chat:
+            os.close(follower)
+            shown = b""
+            while True:
+                try:
+                    piece = os.read(leader, 1024)
+                except OSError:  # the child closed the terminal
+                    break
+                if not piece:
+                    break
+                shown += piece
+            assert chat.wait(60) == 0
+            assert chat.stderr is not None
+            assert chat.stderr.read() == b""
+        os.close(leader)
+        assert shown.decode() == "streams arrive word by word\r\n"
+        recorded = sh("branch", "show", "b", "--json").json()
+        contents = [message["content"] for message in recorded["messages"]]
+        assert contents == ["streams arrive word by word"] * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,7 +21,7 @@ from agentic.cli._context import (
 from agentic.cli._errors import ChatOvertakenError
 
 if TYPE_CHECKING:
-    from agentic.branches import ChatResult
+    from agentic.branches import ChatDelta, ChatResult
     from agentic.store import EventStore
 
 __all__ = ["app"]
@@ -141,8 +142,9 @@ def chat(
 ) -> None:
     """Send a message to a branch and print the reply (the conversation is kept).
 
-    If another chat on the branch is recorded while this one runs, this one runs again
-    on the conversation as it is now, so the conversation stays one line.
+    On a terminal the reply is printed as the model produces it. If another chat on
+    the branch is recorded while this one runs, this one runs again on the
+    conversation as it is now, so the conversation stays one line.
     """
     from agentic.kernel import CatalogInputError  # noqa: PLC0415
     from agentic.store import ConcurrencyError  # noqa: PLC0415
@@ -151,10 +153,11 @@ def chat(
         msg = "the message is empty"
         raise CatalogInputError(msg)
     text.encode("utf-8")  # a lone surrogate cannot be stored: refuse it before anything runs
+    live = not wants_json(json_) and sys.stdout.isatty()
     with store() as opened:
         for attempt in range(1, _CHAT_ATTEMPTS + 1):
             try:
-                result = _chat_once(opened, name, text, max_steps)
+                result = _chat_once(opened, name, text, max_steps, live=live)
                 break
             except ConcurrencyError as exc:
                 if attempt == _CHAT_ATTEMPTS:
@@ -164,14 +167,24 @@ def chat(
                     )
                     raise ChatOvertakenError(msg) from exc
                 _log.info("branch %r: another chat was recorded meanwhile; running again", name)
+                if live:  # what was shown is not what will be recorded
+                    typer.echo("[another chat was recorded meanwhile; running again]", err=True)
     if wants_json(json_):
         emit_json({"branch": name, **result.model_dump(mode="json"), "content": result.content})
-    else:
+    elif not live:
         typer.echo(printable(result.content))
 
 
-def _chat_once(opened: EventStore, name: str, text: str, max_steps: int) -> ChatResult:
-    """Run one chat from the recorded conversation and record it.
+def _show(delta: ChatDelta) -> None:
+    """Print a piece of a reply as it arrives (a retried model call starts a new line)."""
+    sys.stdout.write("\n" if delta.restart else printable(delta.text))
+    sys.stdout.flush()
+
+
+def _chat_once(
+    opened: EventStore, name: str, text: str, max_steps: int, *, live: bool = False
+) -> ChatResult:
+    """Run one chat from the recorded conversation and record it (`live`: print its text).
 
     Raises:
         ConcurrencyError: Another chat was recorded meanwhile (nothing was recorded).
@@ -205,7 +218,17 @@ def _chat_once(opened: EventStore, name: str, text: str, max_steps: int) -> Chat
         )
         if not history.messages and history.system:
             ref.add_message(SystemMessage(content=history.system))
-        result = ref.chat(text, max_steps=max_steps)
+        if live:
+            stream = ref.stream_chat(text, max_steps=max_steps)
+            for delta in stream:
+                _show(delta)
+            typer.echo("")  # end the reply's line
+            if stream.result is None:  # pragma: no cover - the loop ends with one, or raises
+                msg = f"branch {name!r}: the chat's stream ended without a result"
+                raise RuntimeError(msg)
+            result = stream.result
+        else:
+            result = ref.chat(text, max_steps=max_steps)
         exported = ref.export()
     history.record_chat(text, result.content, exported)
     return result
