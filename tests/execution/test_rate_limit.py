@@ -229,3 +229,9 @@ class TestRateLimitProcessor:
         """Zero or negative rates are refused at construction."""
         with pytest.raises(ValueError, match="positive"):
             RateLimitProcessor(0)
+
+    def test_a_nan_rate_is_refused(self):
+        """A NaN rate or interval (no limit at all, in effect) is refused."""
+        for requests, interval in ((float("nan"), 1.0), (1.0, float("nan"))):
+            with pytest.raises(ValueError, match="positive"):
+                RateLimitProcessor(requests, interval)

@@ -172,6 +172,13 @@ class TestTimeout:
         with pytest.raises(ValueError, match="positive"):
             TimeoutProcessor(1, overrides={"x": -1})
 
+    def test_a_nan_deadline_is_refused(self):
+        """NaN (TOML and JSON can spell it) is no deadline at all: refused, not silently none."""
+        with pytest.raises(ValueError, match="positive"):
+            TimeoutProcessor(float("nan"))
+        with pytest.raises(ValueError, match="positive"):
+            TimeoutProcessor(1, overrides={"x": float("nan")})
+
 
 class TestSharedAcrossLoops:
     def test_one_processor_serves_loops_on_two_threads_at_once(self):

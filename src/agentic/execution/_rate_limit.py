@@ -109,7 +109,7 @@ class RateLimitProcessor:
             max_wait: With `wait`, deny instead when the wait would be longer.
             sleep: The sleep to wait with (tests may inject one).
         """
-        if requests <= 0 or interval <= 0:
+        if not (requests > 0 and interval > 0):  # NaN too: it would mean no limit at all
             msg = f"rate limit needs positive requests and interval, got {requests}/{interval}s"
             raise ValueError(msg)
         self.requests = requests

@@ -102,7 +102,7 @@ class TimeoutProcessor:
             retryable: Whether a timeout may be retried by an outer retry processor.
         """
         for value in (seconds, *(overrides or {}).values()):
-            if value <= 0:
+            if not value > 0:  # NaN too: it would mean no deadline at all
                 msg = f"timeout must be positive, got {value}"
                 raise ValueError(msg)
         self.seconds = seconds
