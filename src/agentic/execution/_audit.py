@@ -314,6 +314,22 @@ def _scrub_texts(record: dict[str, Any], secrets: list[str]) -> None:
     notes quote the error. Each secret of `_MIN_SCRUBBED` characters or more is
     replaced as written, as `repr()` writes it and as JSON writes it.
     """
+    execution = record["execution"]
+    errors = [execution["error"], *(a.get("error") for a in execution["attempts"])]
+    metadata = record.get("metadata")
+    decisions = metadata.get("decisions") if isinstance(metadata, dict) else None
+    candidates: list[tuple[Any, str]] = [
+        (execution, "reason"),
+        *((error, "message") for error in errors),
+        *((decision, "reason") for decision in (decisions if isinstance(decisions, list) else ())),
+    ]
+    places = [
+        (holder, key)
+        for holder, key in candidates
+        if isinstance(holder, dict) and isinstance(holder.get(key), str)
+    ]
+    if not places:  # the common case: a Call that succeeded without notes
+        return
     forms = {
         form
         for secret in secrets
@@ -325,26 +341,10 @@ def _scrub_texts(record: dict[str, Any], secrets: list[str]) -> None:
             json.dumps(secret, ensure_ascii=False)[1:-1],
         )
     }
-    if not forms:
-        return
     ordered = sorted(forms, key=len, reverse=True)  # a longer form before its own substrings
-
-    def clean(text: Any) -> Any:
-        if not isinstance(text, str):
-            return text
+    for holder, key in places:
+        text = holder[key]
         for form in ordered:
             if form in text:
                 text = text.replace(form, REDACTED)
-        return text
-
-    execution = record["execution"]
-    execution["reason"] = clean(execution["reason"])
-    errors = [execution["error"], *(a.get("error") for a in execution["attempts"])]
-    for error in errors:
-        if isinstance(error, dict):
-            error["message"] = clean(error.get("message"))
-    metadata = record.get("metadata")
-    decisions = metadata.get("decisions") if isinstance(metadata, dict) else None
-    for decision in decisions if isinstance(decisions, list) else ():
-        if isinstance(decision, dict) and "reason" in decision:
-            decision["reason"] = clean(decision["reason"])
+        holder[key] = text
