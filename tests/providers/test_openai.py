@@ -688,3 +688,31 @@ class TestRedirects:
             run(call(api, [ChatMessage.user("hi")]))
         assert not info.value.retryable
         assert info.value.status_code == status
+
+
+class TestToolCallIdsThatChange:
+    def test_a_fresh_id_on_each_fragment_of_one_call_keeps_one_call(self, api):
+        """A server that sends a new id with every fragment of one call still gives one call."""
+        api.reply_sse(
+            [
+                chunk(
+                    {"tool_calls": [{"index": 0, "id": "a1", "function": {"name": "get_weather"}}]}
+                ),
+                chunk(
+                    {"tool_calls": [{"index": 0, "id": "a2", "function": {"arguments": '{"ci'}}]}
+                ),
+                chunk(
+                    {
+                        "tool_calls": [
+                            {"index": 0, "id": "a3", "function": {"arguments": 'ty":"Rome"}'}}
+                        ]
+                    }
+                ),
+                chunk({}, finish="tool_calls"),
+                "data: [DONE]\n\n",
+            ]
+        )
+        final = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response
+        assert [(c.name, c.arguments) for c in final.tool_calls] == [
+            ("get_weather", {"city": "Rome"})
+        ]

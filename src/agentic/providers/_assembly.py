@@ -69,6 +69,14 @@ class _PartialCall:
         self.arguments: list[str] = []
 
 
+def _complete(call: _PartialCall, name: str | None) -> bool:
+    """Whether `call` needs nothing more: a closed JSON value, or no arguments and a new name."""
+    arguments = "".join(call.arguments)
+    if not arguments.strip():
+        return bool(name)
+    return not ends_open(arguments)
+
+
 class ResponseAssembler:
     """Collect the pieces of a streamed answer and build the final `ChatResponse`."""
 
@@ -84,25 +92,29 @@ class ResponseAssembler:
         self._slots: dict[int, int] = {}  # a wire index -> the call it now stands for
         self._last: int | None = None
 
-    def tool_slot(self, index: int | None, call_id: str | None) -> int:
+    def tool_slot(self, index: int | None, call_id: str | None, name: str | None = None) -> int:
         """Return the index of the call a streamed fragment belongs to.
 
-        OpenAI gives each call its own `index` and its `id` in its first fragment.
-        Some servers do not: Gemini's OpenAI-compatible API sends each call whole
-        with no `index`, and some proxies give every call index 0. So a fragment
-        whose `id` differs from the one its index already holds starts a new call,
-        and one without an index continues the latest call unless it brings a new id.
+        OpenAI gives each call its own `index`, and its `id` and name in its first
+        fragment only. Some servers do not: Gemini's OpenAI-compatible API sends each
+        call whole with no `index`, some proxies give every call index 0, and some
+        send a fresh `id` with every fragment of one call. So a fragment starts a new
+        call under an index already in use (or under none) only when it brings an `id`
+        other than the call's and that call is complete (its arguments a closed JSON
+        value, or none yet while the fragment names a tool); otherwise it continues
+        the call at its index (or the latest call).
         """
-        if index is None:
-            last = self._last
-            if last is not None and (not call_id or self._calls[last].id in ("", call_id)):
-                return last
-            slot = max(self._calls, default=-1) + 1
+        held_at = self._last if index is None else self._slots.get(index, index)
+        held = None if held_at is None else self._calls.get(held_at)
+        if held is None or held_at is None:
+            slot = index if index is not None and index not in self._calls else None
+        elif call_id and held.id and held.id != call_id and _complete(held, name):
+            slot = None
         else:
-            slot = self._slots.get(index, index)
-            held = self._calls.get(slot)
-            if held is not None and call_id and held.id and held.id != call_id:
-                slot = max(self._calls) + 1
+            slot = held_at
+        if slot is None:
+            slot = max(self._calls, default=-1) + 1
+        if index is not None:
             self._slots[index] = slot
         self._calls.setdefault(slot, _PartialCall())
         self._last = slot

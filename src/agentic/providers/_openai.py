@@ -310,7 +310,9 @@ def _choice_delta(
     for call in delta.get("tool_calls") or ():
         function = call.get("function") or {}
         index = call.get("index")
-        slot = assembler.tool_slot(index if isinstance(index, int) else None, call.get("id"))
+        slot = assembler.tool_slot(
+            index if isinstance(index, int) else None, call.get("id"), function.get("name")
+        )
         deltas.append(
             ToolCallDelta(
                 index=slot,
