@@ -716,3 +716,21 @@ class TestToolCallIdsThatChange:
         assert [(c.name, c.arguments) for c in final.tool_calls] == [
             ("get_weather", {"city": "Rome"})
         ]
+
+    def test_anonymous_fragments_under_a_new_index_continue_the_call(self, api):
+        """Argument fragments under a fresh index with no id or name continue the latest call."""
+        api.reply_sse(
+            [
+                chunk(
+                    {"tool_calls": [{"index": 0, "id": "a", "function": {"name": "get_weather"}}]}
+                ),
+                chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"city":'}}]}),
+                chunk({"tool_calls": [{"index": 2, "function": {"arguments": '"Rome"}'}}]}),
+                chunk({}, finish="tool_calls"),
+                "data: [DONE]\n\n",
+            ]
+        )
+        final = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response
+        assert [(c.id, c.name, c.arguments) for c in final.tool_calls] == [
+            ("a", "get_weather", {"city": "Rome"})
+        ]

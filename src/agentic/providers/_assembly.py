@@ -102,12 +102,16 @@ class ResponseAssembler:
         call under an index already in use (or under none) only when it brings an `id`
         other than the call's and that call is complete (its arguments a closed JSON
         value, or none yet while the fragment names a tool); otherwise it continues
-        the call at its index (or the latest call).
+        the call at its index (or the latest call). A fragment with neither id nor
+        name under an index not seen yet continues the latest call too.
         """
         held_at = self._last if index is None else self._slots.get(index, index)
         held = None if held_at is None else self._calls.get(held_at)
         if held is None or held_at is None:
-            slot = index if index is not None and index not in self._calls else None
+            if not call_id and not name and self._last is not None:
+                slot = self._last  # a bare fragment under a fresh index (Cerebras, Nebius)
+            else:
+                slot = index if index is not None and index not in self._calls else None
         elif call_id and held.id and held.id != call_id and _complete(held, name):
             slot = None
         else:
