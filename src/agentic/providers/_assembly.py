@@ -107,6 +107,7 @@ class ResponseAssembler:
         """
         held_at = self._last if index is None else self._slots.get(index, index)
         held = None if held_at is None else self._calls.get(held_at)
+        slot: int | None
         if held is None or held_at is None:
             if not call_id and not name and self._last is not None:
                 slot = self._last  # a bare fragment under a fresh index (Cerebras, Nebius)
