@@ -171,3 +171,19 @@ class TestBadValues:
         path = write(tmp_path, f"[providers.x]\n{table}\n", "team.toml")
         with pytest.raises(ConfigurationError, match=rf"team\.toml.*{key}"):
             load_providers(path)
+
+
+class TestSubstitutionForms:
+    def test_double_dollar_keeps_a_literal(self, tmp_path):
+        """`$${` writes a literal `${` (an offline reply showing a shell snippet)."""
+        text = '[providers.demo]\nkind = "offline"\nreplies = ["run echo $${HOME}"]\n'
+        config = load_config(write(tmp_path, text), env={"HOME": "/root"})
+        assert config.providers["demo"].replies == ["run echo ${HOME}"]
+
+    @pytest.mark.parametrize("form", ["${HOST-localhost}", "${ HOST }", "${HOST", "${1X}"])
+    def test_an_unsupported_form_is_an_error_naming_file_and_key(self, tmp_path, form):
+        """A `${` that is not ${VAR} or ${VAR:-default} is refused instead of kept as text."""
+        text = f'[providers.x]\nkind = "openai"\nmodel = "m"\nbase_url = "http://{form}/v1"\n'
+        with pytest.raises(ConfigurationError, match=r"odd\.toml.*base_url") as info:
+            load_config(write(tmp_path, text, "odd.toml"), env={"HOST": "h"})
+        assert "${VAR:-default}" in str(info.value)

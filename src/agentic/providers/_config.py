@@ -34,7 +34,8 @@ __all__ = [
 DEFAULT_PROVIDER = "offline"
 """The name of the provider used when nothing else is configured."""
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `$${` (a literal `${`), `${VAR}` / `${VAR:-default}`, or any other `${` (an error).
+_VAR = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
 _OPENAI_PRESETS = {
     "openai": "https://api.openai.com/v1",
     "ollama": "http://localhost:11434/v1",
@@ -130,15 +131,27 @@ def substitute_env(value: Any, env: Mapping[str, str], *, where: str = "config")
     """Replace `${VAR}` (or `${VAR:-default}`) in every string inside `value`.
 
     As in the shell, `${VAR:-default}` gives the default when `VAR` is unset or empty.
+    `$${` stands for a literal `${`; any other `${` is an error.
 
     Raises:
-        ConfigurationError: A variable without a default is not set; the message
-            names the variable and `where` (the file).
+        ConfigurationError: A variable without a default is not set, or a `${` opens
+            no supported form; the message names the variable and `where` (the file
+            and key).
     """
     if isinstance(value, str):
 
         def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
             var, default = match.group(1), match.group(2)
+            if var is None:
+                end = value.find("}", match.start())
+                snippet = value[match.start() : end + 1 if 0 <= end < match.start() + 40 else None]
+                msg = (
+                    f"unsupported substitution {snippet[:40]!r} in {where}: write ${{VAR}} "
+                    "or ${VAR:-default} (or $${ for a literal ${)"
+                )
+                raise ConfigurationError(msg)
             if default is not None and not env.get(var):
                 return default  # `:-`, as in the shell: unset or empty takes the default
             if var in env:
