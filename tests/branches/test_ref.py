@@ -14,9 +14,13 @@ from agentic.branches import (
     Accepted,
     BranchRef,
     BranchStoppedError,
+    Cancel,
     Chat,
+    ChatDelta,
     ChatResult,
     Outcome,
+    RequestCancelledError,
+    StreamStart,
     ToolResultMessage,
     UserMessage,
     reply_topic,
@@ -165,6 +169,14 @@ class TestValuesAcrossTheBoundary:
             Accepted(ticket=event.id),
             Outcome(ticket=event.id, result=result),
             Outcome(ticket=event.id, error=BranchStoppedError("gone", branch="b")),
+            Outcome(
+                ticket=event.id,
+                error=RequestCancelledError("cancelled", branch="b", ticket=event.id),
+            ),
+            Cancel(ticket=event.id, reason="enough"),
+            Chat(text="x", stream=True, ticket=event.id),
+            ChatDelta(step=2, text="piece", restart=True),
+            StreamStart(step=2),
             result,
             event,
             ref.info(),
@@ -174,6 +186,8 @@ class TestValuesAcrossTheBoundary:
         for value in values:
             copy = pickle.loads(pickle.dumps(value))
             assert copy == value or (isinstance(value, Outcome) and copy.error.branch == "b")
+        cancelled = pickle.loads(pickle.dumps(values[4])).error
+        assert (type(cancelled), cancelled.ticket) == (RequestCancelledError, event.id)
         assert isinstance(pickle.loads(pickle.dumps(result)), ChatResult)
         assert event.status is EventStatus.COMPLETED
 
