@@ -14,6 +14,7 @@ from agentic.store import (
     Persisted,
     Repository,
     SQLiteEventStore,
+    StoreClosedError,
 )
 
 
@@ -225,6 +226,22 @@ class TestRepository:
         assert live.record("add", {"n": 2}).positions == (2,)
         assert store.stream_sequence("t") == 2
         assert store.load_snapshot("t") is None
+
+    def test_a_change_after_close_leaves_the_aggregate_as_it_was(self, tmp_path):
+        """After close(), record() refuses before applying; nothing held in memory is lost."""
+        store = SQLiteEventStore(tmp_path / "e.db", durability="normal")
+        live = Repository(store).load(Notebook("nb"))
+        live.record("set", {"key": "a", "value": "1"})
+        store.close()
+        with pytest.raises(StoreClosedError):
+            live.record("set", {"key": "b", "value": "2"})
+        assert (live.aggregate.entries, live.version) == ({"a": "1"}, 1)
+        # A caller that made its change itself: the closed store cannot be read to take
+        # it back, so it stays, but nothing else is wiped.
+        live.aggregate.apply("set", {"key": "c", "value": "3"})
+        with pytest.raises(StoreClosedError):
+            live.record("set", {"key": "c", "value": "3"}, applied=True)
+        assert (live.aggregate.entries, live.version) == ({"a": "1", "c": "3"}, 1)
 
     def test_bad_snapshot_policy(self, store):
         """snapshot_every must be positive."""

@@ -21,6 +21,7 @@ from agentic.store import (
     PersistentProgression,
     Repository,
     SQLiteEventStore,
+    StoreClosedError,
 )
 
 
@@ -227,6 +228,39 @@ class TestPersistentPile:
         pile = PersistentPile("p", item_type=Note)
         with pytest.raises(RuntimeError, match="not open"):
             pile.clear()
+
+
+class TestClosedStore:
+    def test_a_change_after_close_is_refused_and_changes_nothing(self, tmp_path):
+        """Once the store is closed, a change raises StoreClosedError and the object keeps its state."""
+        path = tmp_path / "e.db"
+        store = SQLiteEventStore(path, durability="normal")
+        pile = PersistentPile.open(store, "p", item_type=Note)
+        prog = PersistentProgression.open(store, "o")
+        a, b = Note(text="a"), Note(text="b")
+        pile.include([a, b])
+        prog.extend([a.id, b.id])
+        store.close()
+        changes = [
+            lambda: pile.include(Note(text="c")),
+            lambda: pile.update(Note(id=a.id, text="A")),
+            lambda: pile.remove(a),
+            lambda: pile.move(a, 1),
+            pile.clear,
+            lambda: prog.append(uuid4()),
+            lambda: prog.remove(a.id),
+            prog.reverse,
+            prog.clear,
+        ]
+        for change in changes:
+            with pytest.raises(StoreClosedError):
+                change()
+        assert list(pile) == [a, b]
+        assert pile[a.id].text == "a"
+        assert prog.ids() == [a.id, b.id]
+        with SQLiteEventStore(path) as reopened:
+            same_pile(pile, PersistentPile.open(reopened, "p"))
+            assert PersistentProgression.open(reopened, "o") == prog
 
 
 class TestPersistentProgression:

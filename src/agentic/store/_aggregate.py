@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from agentic.store._errors import CorruptRecordError
+from agentic.store._errors import CorruptRecordError, StoreClosedError
 from agentic.store._protocol import EventStore
 from agentic.store._record import AppendResult, NewRecord, Snapshot
 
@@ -219,7 +220,7 @@ class Persisted(Generic[A]):
         store, so it holds each change once; the result has `deduplicated=True`.
         """
         store = self.repository.store
-        with self.lock:
+        with self.changing():
             done = 0
             try:
                 if not applied:
@@ -244,6 +245,26 @@ class Persisted(Generic[A]):
                 if every is not None and self._since_snapshot >= every:
                     self._auto_snapshot()
             return result
+
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold `lock` for one change; refuse it at once if the store is closed.
+
+        A change made in memory and then refused by a closed store could not be taken
+        back (the store cannot be read to rebuild the aggregate), so it is refused
+        before anything changes.
+
+        Raises:
+            StoreClosedError: The store is closed.
+        """
+        with self.lock:
+            if getattr(self.repository.store, "closed", False):
+                msg = (
+                    f"cannot change {self.stream_id!r}: its event store is closed "
+                    "(nothing was changed)"
+                )
+                raise StoreClosedError(msg)
+            yield
 
     def _auto_snapshot(self) -> None:
         # The change is committed by now: a snapshot that cannot be saved only costs a
@@ -294,8 +315,18 @@ class Persisted(Generic[A]):
             return self.version - before
 
     def reload(self) -> None:
-        """Rebuild the aggregate from the store: latest snapshot, then the tail."""
+        """Rebuild the aggregate from the store: latest snapshot, then the tail.
+
+        If the store cannot be read (closed, failing), the aggregate is put back as it
+        was and the error raised: a failed rebuild never leaves it empty.
+        """
         with self.lock:
-            self.aggregate.restore(self._initial)
-            self.version = self.position = 0
-            self.refresh(use_snapshot=True)
+            before, version, position = self.aggregate.snapshot_state(), self.version, self.position
+            try:
+                self.aggregate.restore(self._initial)
+                self.version = self.position = 0
+                self.refresh(use_snapshot=True)
+            except BaseException:
+                self.aggregate.restore(before)
+                self.version, self.position = version, position
+                raise

@@ -219,7 +219,7 @@ class PersistentPile(Pile[E]):
         if persisted is None:
             super().include(items)
             return
-        with persisted.lock:
+        with persisted.changing():
             batch = self._batch(items)
             new: dict[UUID, Any] = {}
             for item in batch:
@@ -232,7 +232,7 @@ class PersistentPile(Pile[E]):
 
     def insert(self, index: int, items: E | Iterable[E]) -> None:
         """Insert items before position `index`; see `Pile.insert`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             batch = self._batch(items)
             super().insert(index, batch)
             if batch:
@@ -241,7 +241,7 @@ class PersistentPile(Pile[E]):
 
     def update(self, items: E | Iterable[E]) -> None:
         """Replace items by id (keeping their place), adding the rest; see `Pile.update`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             batch = self._batch(items)
             super().update(batch)
             if batch:
@@ -249,7 +249,7 @@ class PersistentPile(Pile[E]):
 
     def remove(self, items: Any) -> None:
         """Remove items, all or none; see `Pile.remove`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             keys = _keys(items, skip_invalid=False)
             super().remove(keys)
             if keys:
@@ -257,7 +257,7 @@ class PersistentPile(Pile[E]):
 
     def exclude(self, items: Any) -> int:
         """Remove the items present, ignoring the rest; see `Pile.exclude`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             keys = [key for key in _keys(items, skip_invalid=True) if key in self]
             removed = super().exclude(keys)
             if removed:
@@ -266,7 +266,7 @@ class PersistentPile(Pile[E]):
 
     def pop(self, key: Any = -1, default: Any = _NO_DEFAULT) -> Any:
         """Remove and return an item by position or id; see `Pile.pop`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             size = len(self)
             item = super().pop(key) if default is _NO_DEFAULT else super().pop(key, default)
             if len(self) < size:
@@ -275,14 +275,14 @@ class PersistentPile(Pile[E]):
 
     def clear(self) -> None:
         """Remove every item; see `Pile.clear`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             if len(self):
                 super().clear()
                 self.persisted.record("pile.clear", {}, applied=True)
 
     def move(self, key: Any, index: int) -> None:
         """Move an item to position `index`; see `Pile.move`."""
-        with self.persisted.lock:
+        with self.persisted.changing():
             ident = to_id(key)
             super().move(ident, index)
             payload = {"id": str(ident), "index": index}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -144,8 +144,8 @@ class PersistentProgression(Progression):
 
     # -- recorded changes ---------------------------------------------------------------
 
-    def _lock(self) -> threading.RLock:
-        return self.persisted.lock
+    def _lock(self) -> AbstractContextManager[None]:
+        return self.persisted.changing()
 
     def append(self, item: Any) -> None:
         """Add `item` at the end; see `Progression.append`."""

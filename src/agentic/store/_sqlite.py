@@ -130,6 +130,11 @@ class SQLiteEventStore:
         """The durability setting the store was opened with."""
         return self._durability
 
+    @property
+    def closed(self) -> bool:
+        """Whether the store is closed (or was inherited by a forked process)."""
+        return self._closed
+
     def close(self) -> None:
         """Close every connection; later calls raise `StoreClosedError`. Idempotent.
 
