@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from agentic.providers import (
     ChatMessage,
+    CompletionParams,
     IncrementalJSONParser,
     OfflineProvider,
     StructuredOutputError,
@@ -217,6 +218,21 @@ class TestCompleteModel:
         provider = OfflineProvider(["nothing here"])
         with pytest.raises(StructuredOutputError):
             asyncio.run(complete_model(provider, [ChatMessage.user("p")], Point, repair_rounds=0))
+
+    def test_an_answer_cut_at_max_tokens_is_not_completed_into_a_value(self):
+        """JSON the model stopped writing (finish_reason length) is never repaired into a value."""
+
+        class Plan(BaseModel):
+            steps: list[str]
+
+        whole = '{"steps": ["fetch the data", "clean it", "train the model", "report"]}'
+        provider = OfflineProvider([whole])
+        params = CompletionParams(max_tokens=8)
+        with pytest.raises(StructuredOutputError, match="cut off") as info:
+            asyncio.run(complete_model(provider, [ChatMessage.user("plan?")], Plan, params=params))
+        assert "max_tokens" in str(info.value)
+        value, _ = asyncio.run(complete_model(provider, [ChatMessage.user("plan?")], Plan))
+        assert len(value.steps) == 4
 
     def test_instruction_and_repair_messages(self):
         """The schema instruction carries the JSON Schema; the repair message the error."""

@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel
 
 from agentic.providers._errors import StructuredOutputError
+from agentic.providers._jsonrepair import ends_open
 from agentic.providers._models import ChatMessage, ChatResponse, CompletionParams
 from agentic.providers._protocol import Provider
 from agentic.providers._structured import parse_model
@@ -53,7 +54,9 @@ async def complete_model(
         The parsed value and every response received (for usage and cost).
 
     Raises:
-        StructuredOutputError: The last answer still did not parse or validate.
+        StructuredOutputError: The last answer still did not parse or validate, or
+            an answer was cut off inside its JSON at the token limit (never repaired
+            into a value missing its end).
         ProviderError: The provider failed.
     """
     conversation = [schema_instruction(model), *messages]
@@ -61,6 +64,14 @@ async def complete_model(
     for round_ in range(repair_rounds + 1):
         response = await provider.complete(conversation, None, params)
         responses.append(response)
+        if response.finish_reason == "length" and ends_open(response.content):
+            # A repair would close the cut JSON into a value missing its end (half a
+            # list, a cut string), and another round hits the same limit.
+            msg = (
+                f"the answer was cut off inside its JSON at the token limit "
+                f"(finish_reason 'length'): raise max_tokens for {model.__name__}"
+            )
+            raise StructuredOutputError(msg, text=response.content, target=model.__name__)
         try:
             return parse_model(response.content, model), responses
         except StructuredOutputError as error:
