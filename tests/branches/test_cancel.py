@@ -273,6 +273,53 @@ class TestCancelMessage:
         wait_until(lambda: idle(ref))
 
 
+class TestCancelFromElsewhere:
+    def test_cancel_without_a_ticket_stops_the_running_turn(self, system):
+        """`cancel()` ends the turn another caller runs; that caller hears why; idle: False."""
+        gate = Gate()
+        ref = spawn_branch(system, "b", tools=gate.tools(), providers=[hanging_provider()])
+        assert ref.cancel() is False  # nothing runs yet
+        errors: list[Exception] = []
+
+        def caller() -> None:
+            try:
+                ref.chat("hang")
+            except RequestCancelledError as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=caller)
+        thread.start()
+        wait_until(lambda: gate.started == 1)
+        assert ref.cancel(reason="the user pressed stop") is True
+        thread.join(10)
+        assert len(errors) == 1
+        assert str(errors[0]) == (
+            f"branch 'b': request {errors[0].ticket} was cancelled: the user pressed stop"
+        )
+        wait_until(lambda: gate.cancelled == 1 and idle(ref))
+        assert ref.cancel() is False
+
+    def test_a_stream_is_cancelled_by_its_ticket(self, system):
+        """`acancel(stream.ticket)` from another task ends that stream with the error."""
+        gate = Gate()
+        ref = spawn_branch(system, "b", tools=gate.tools(), providers=[hanging_provider()])
+
+        async def main() -> None:
+            stream = await ref.astream_chat("hang")
+            reader = asyncio.ensure_future(_drain(stream))
+            await asyncio.to_thread(wait_until, lambda: gate.started == 1)
+            assert await ref.acancel(stream.ticket) is True
+            with pytest.raises(RequestCancelledError, match=str(stream.ticket)):
+                await reader
+
+        asyncio.run(main())
+        wait_until(lambda: gate.cancelled == 1 and idle(ref))
+
+
+async def _drain(stream) -> list[str]:
+    return [delta.text async for delta in stream]
+
+
 class TestJournal:
     def test_replay_after_a_cancel_equals_the_live_state(self, system, tmp_path: Path):
         """The error results a cancel adds are journaled: replay equals the live export."""

@@ -50,13 +50,18 @@ class CancelHandlers:
 
         def _refresh(self) -> None: ...
 
-    def _cancel_request(self, ticket: UUID, reason: str) -> bool:
-        """End request `ticket` early (see [`Cancel`][agentic.branches.Cancel])."""
+    def _cancel_request(self, ticket: UUID | None, reason: str) -> bool:
+        """End request `ticket` (None: the running turn) early (see `Cancel`)."""
+        if ticket is None:
+            request = getattr(self._turn, "request", None)
+            if request is None:
+                return False  # no turn is running
+            error = self._cancelled(request.ticket, reason)
+            self._cancel_turn(self._turn, error, reason)
+            return True
         if ticket not in self._open:
             return False
-        name = self.context.name
-        msg = f"branch {name!r}: request {ticket} was cancelled: {reason}"
-        error = RequestCancelledError(msg, branch=name, ticket=ticket)
+        error = self._cancelled(ticket, reason)
         for position, queued in enumerate(self._queue):
             if getattr(queued, "ticket", None) == ticket:
                 del self._queue[position]
@@ -75,6 +80,12 @@ class CancelHandlers:
         ]
         self._cancel_events(invoked, reason)
         return bool(invoked)
+
+    def _cancelled(self, ticket: UUID | None, reason: str) -> RequestCancelledError:
+        name = self.context.name
+        what = "the running turn" if ticket is None else f"request {ticket}"
+        msg = f"branch {name!r}: {what} was cancelled: {reason}"
+        return RequestCancelledError(msg, branch=name, ticket=ticket)
 
     def _cancel_turn(
         self, run: ChatRun | PlanRun | ModelRun, error: Exception, reason: str

@@ -178,19 +178,20 @@ class ChatModel(BaseModel):
 
 
 class Cancel(BaseModel):
-    """End the request with this ticket early; answers whether there was one to end.
+    """End a request early: the one with `ticket`, or (no ticket) the running turn.
 
-    A queued turn is dropped. The running turn stops where it is: its model and tool
-    calls in flight are cancelled, each tool call the model asked for and that has no
-    result yet gets an error result (so the conversation stays well-formed for the next
-    model call), and the messages it added stay. A plan records its current step as
-    `cancelled`. An `InvokeTool`'s Event is cancelled. The request's caller hears
+    Answers whether there was one to end. A queued turn is dropped. The running turn
+    stops where it is: its model and tool calls in flight are cancelled, each tool call
+    the model asked for and that has no result yet gets an error result (so the
+    conversation stays well-formed for the next model call), and the messages it added
+    stay. A plan records its current step as `cancelled`. An `InvokeTool`'s Event is
+    cancelled. The request's caller hears
     [`RequestCancelledError`][agentic.branches.RequestCancelledError] (for `InvokeTool`:
     the cancelled Event). A ticket that is unknown or already answered changes nothing.
     """
 
     model_config = _FROZEN
-    ticket: UUID
+    ticket: UUID | None = None
     reason: str = "cancelled by the caller"
 
 

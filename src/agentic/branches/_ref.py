@@ -48,6 +48,7 @@ __all__ = ["DEFAULT_TIMEOUT", "BranchRef"]
 
 M = TypeVar("M", bound=BaseModel)
 
+_CANCELLED = "cancelled by the caller"
 DEFAULT_TIMEOUT = 120.0
 """Seconds a BranchRef call waits by default (a chat may take several model calls)."""
 
@@ -216,6 +217,15 @@ class BranchRef:
         result: BranchInfo = self._ask(Info())
         return result
 
+    def cancel(self, ticket: UUID | None = None, *, reason: str = _CANCELLED) -> bool:
+        """End a request early: the one with `ticket` (a stream's `ticket`), else the running turn.
+
+        Its caller hears [`RequestCancelledError`][agentic.branches.RequestCancelledError];
+        see [`Cancel`][agentic.branches.Cancel]. Returns whether there was one to end.
+        """
+        result: bool = self._ask(Cancel(ticket=ticket, reason=reason))
+        return result
+
     def stop(self) -> bool:
         """Stop the Branch: in-flight Events are cancelled, open requests fail."""
         return self.ref.stop()
@@ -313,6 +323,11 @@ class BranchRef:
     async def ainfo(self) -> BranchInfo:
         """Async [`info()`][agentic.branches.BranchRef.info]."""
         result: BranchInfo = await self._aask(Info())
+        return result
+
+    async def acancel(self, ticket: UUID | None = None, *, reason: str = _CANCELLED) -> bool:
+        """Async [`cancel()`][agentic.branches.BranchRef.cancel]."""
+        result: bool = await self._aask(Cancel(ticket=ticket, reason=reason))
         return result
 
     # -- internals ------------------------------------------------------------------
