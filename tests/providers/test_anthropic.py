@@ -534,3 +534,35 @@ class TestDatalessEvents:
         final = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response
         assert final.content == "Let me check the weather."
         assert final.tool_calls[0].arguments == {"location": "San Francisco, CA"}
+
+
+CACHED_USAGE = {
+    "input_tokens": 12,
+    "cache_creation_input_tokens": 300,
+    "cache_read_input_tokens": 2000,
+    "output_tokens": 40,
+}
+
+
+class TestCachedPromptTokens:
+    def test_complete_counts_cached_prompt_tokens_as_input(self, api):
+        """input_tokens covers the whole prompt: uncached, cache writes and cache reads."""
+        body = message([{"type": "text", "text": "ok"}])
+        api.reply_json({**body, "usage": CACHED_USAGE})
+        usage = run(complete(api, [ChatMessage.user("hi")])).usage
+        assert (usage.input_tokens, usage.output_tokens) == (2312, 40)
+
+    def test_stream_counts_cached_prompt_tokens_as_input(self, api):
+        """The same holds for the usage of message_start and message_delta."""
+        events = list(TOOL_STREAM)
+        start = events[0][1]
+        events[0] = (
+            "message_start",
+            {
+                **start,
+                "message": {**start["message"], "usage": {**CACHED_USAGE, "output_tokens": 1}},
+            },
+        )
+        api.reply_sse(events)
+        usage = run(stream(api, [ChatMessage.user("weather?")], [WEATHER]))[-1].response.usage
+        assert (usage.input_tokens, usage.output_tokens) == (2312, 89)

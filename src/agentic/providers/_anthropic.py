@@ -38,6 +38,8 @@ _FINISH: dict[str, FinishReason] = {
     "max_tokens": "length",
     "refusal": "content_filter",
 }
+# Anthropic's input_tokens leaves out the prompt tokens written to or read from the cache.
+_PROMPT_FIELDS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _ERROR_STATUS = {
     "invalid_request_error": 400,
     "authentication_error": 401,
@@ -279,7 +281,7 @@ class AnthropicProvider(HTTPProvider):
             msg = f"{self.name}: stream ended before 'message_stop'"
             raise ProviderProtocolError(msg, provider=self.name, retryable=True)
         state.assembler.usage = Usage(
-            input_tokens=state.input_tokens, output_tokens=state.output_tokens
+            input_tokens=sum(state.prompt.values()), output_tokens=state.output_tokens
         )
         yield StreamChunk(response=priced(state.assembler.build(), self.pricing))
 
@@ -296,7 +298,7 @@ class AnthropicProvider(HTTPProvider):
             assembler.id = message.get("id")
             assembler.model = message.get("model") or assembler.model
             usage = message.get("usage") or {}
-            state.input_tokens = int(usage.get("input_tokens") or 0)
+            state.take_prompt_usage(usage)
             state.output_tokens = int(usage.get("output_tokens") or 0)
         elif kind == "content_block_start":
             block = payload.get("content_block") or {}
@@ -318,8 +320,7 @@ class AnthropicProvider(HTTPProvider):
             usage = payload.get("usage") or {}
             if usage.get("output_tokens") is not None:
                 state.output_tokens = int(usage["output_tokens"])
-            if usage.get("input_tokens") is not None:
-                state.input_tokens = int(usage["input_tokens"])
+            state.take_prompt_usage(usage)
         elif kind == "message_stop":
             state.stopped = True
         elif kind == "error":
@@ -355,20 +356,27 @@ class AnthropicProvider(HTTPProvider):
 
 
 class _StreamState:
-    __slots__ = ("assembler", "input_tokens", "output_tokens", "stopped", "tool_index")
+    __slots__ = ("assembler", "output_tokens", "prompt", "stopped", "tool_index")
 
     def __init__(self, assembler: ResponseAssembler) -> None:
         self.assembler = assembler
-        self.input_tokens = 0
+        self.prompt: dict[str, int] = {}  # the prompt-token fields seen, latest value each
         self.output_tokens = 0
         self.stopped = False
         self.tool_index: dict[int, int] = {}
 
+    def take_prompt_usage(self, usage: dict[str, Any]) -> None:
+        """Keep the prompt-token counts `usage` carries (message_delta's are cumulative)."""
+        for field in _PROMPT_FIELDS:
+            if usage.get(field) is not None:
+                self.prompt[field] = int(usage[field])
+
 
 def _usage(data: Any) -> Usage:
+    """Read Anthropic's usage: the prompt is its uncached, cache-written and cache-read parts."""
     if not isinstance(data, dict):
         return Usage()
     return Usage(
-        input_tokens=int(data.get("input_tokens") or 0),
+        input_tokens=sum(int(data.get(field) or 0) for field in _PROMPT_FIELDS),
         output_tokens=int(data.get("output_tokens") or 0),
     )
