@@ -67,6 +67,19 @@ class TestThreadRunner:
         finally:
             release.set()
 
+    def test_stop_iteration_fails_the_call_instead_of_hanging_it(self):
+        """next() on an empty iterator in the thread fails the await (a future cannot hold it)."""
+        runner = ThreadRunner()
+
+        async def main():
+            # A liveness bound only: unfixed, the future never settled and this hung.
+            return await asyncio.wait_for(runner.run(next, iter([])), 20)
+
+        with pytest.raises(RuntimeError, match="StopIteration") as caught:
+            run(main())
+        assert isinstance(caught.value.__cause__, StopIteration)
+        assert runner.running == 0
+
     def test_a_thread_that_cannot_start_is_not_counted_as_running(self, monkeypatch):
         """When the system refuses a new thread, the call fails and `running` stays exact."""
         runner = ThreadRunner()

@@ -337,6 +337,23 @@ class TestInvoke:
         assert (good.status, good.execution.response) == (EventStatus.COMPLETED, 4)
         assert "the following arguments are required: --n" in capsys.readouterr().err
 
+    def test_a_sync_tool_raising_stop_iteration_fails_at_once(self):
+        """A sync tool whose next() finds nothing fails its Call, not hangs it until a timeout."""
+
+        def first(items: list[str]) -> str:
+            """Return the first item."""
+            return next(iter(items))
+
+        async def main():
+            ex = Executor(ToolRegistry([Tool(first)]), default_chain(timeout=None))
+            call = Call(target="first", arguments={"items": []})
+            return await asyncio.wait_for(ex.submit(call), 20)  # a liveness bound only
+
+        event = run(main())
+        assert event.status is EventStatus.FAILED
+        assert event.execution.error.type == "RuntimeError"  # type: ignore[union-attr]
+        assert "StopIteration" in event.execution.error.message  # type: ignore[union-attr]
+
     def test_unserializable_result_fails_clearly(self):
         """A result JSON cannot hold raises ToolResultError naming the tool and type."""
 

@@ -17,10 +17,16 @@ T = TypeVar("T")
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if future.done():
         return
-    if error is not None:
-        future.set_exception(error)
-    else:
+    if error is None:
         future.set_result(result)
+        return
+    if isinstance(error, StopIteration):
+        # A future refuses StopIteration (TypeError, in this callback: the awaiter would
+        # never wake). As a coroutine would (PEP 479), raise it as a RuntimeError.
+        wrapped = RuntimeError(f"the call raised StopIteration: {error!r}")
+        wrapped.__cause__ = error
+        error = wrapped
+    future.set_exception(error)
 
 
 class ThreadRunner:
@@ -29,7 +35,8 @@ class ThreadRunner:
     A thread cannot be interrupted, so when the awaiting coroutine is cancelled (a
     timeout, say) while the call still runs, the thread is *abandoned*: it finishes
     on its own, its result is dropped, and `abandoned` counts it. One thread per call
-    (rather than a fixed pool) means abandoned calls can never starve later ones.
+    (rather than a fixed pool) means abandoned calls can never starve later ones. A
+    `StopIteration` from the call is raised as a `RuntimeError`, as a coroutine's is.
     """
 
     def __init__(self, name: str = "agentic-worker") -> None:
