@@ -253,3 +253,55 @@ class TestAsyncSubscriber:
         sub = bus.subscribe("t")
         bus.publish("t", 1)
         assert asyncio.run(sub.get_async(timeout=0)) == BusEvent("t", 1)
+
+
+class TestBlockOnTheReadersLoop:
+    def test_a_burst_published_on_the_readers_loop_does_not_stall_it(self) -> None:
+        """BLOCK never waits on the loop its async reader runs on: room cannot come there."""
+        bus = EventBus()
+        sub = bus.subscribe("t", maxsize=1, policy=OverflowPolicy.BLOCK, block_timeout=30)
+        got: list[Any] = []
+
+        async def main() -> list[int]:
+            async def read() -> None:
+                while (event := await sub.get_async(timeout=1)) is not None:
+                    got.append(event.payload)
+
+            reader = asyncio.ensure_future(read())
+            await asyncio.sleep(0)  # the reader is waiting on this loop
+            counts = [bus.publish("t", n) for n in range(3)]  # a burst, no await between
+            await reader
+            return counts
+
+        outcome: list[list[int]] = []
+        runner = threading.Thread(target=lambda: outcome.append(asyncio.run(main())))
+        runner.start()
+        runner.join(10)
+        stalled = runner.is_alive()
+        sub.close()  # wakes a stalled publisher
+        runner.join()
+        assert not stalled, "the publisher waited for room only its own loop could make"
+        assert outcome == [[1, 0, 0]]
+        assert got == [0]
+        assert sub.dropped == 2
+
+    def test_a_publisher_on_another_loop_still_waits_for_room(self) -> None:
+        """Publishing from elsewhere keeps BLOCK's wait: the reader's loop makes room."""
+        bus = EventBus()
+        sub = bus.subscribe("t", maxsize=1, policy=OverflowPolicy.BLOCK, block_timeout=30)
+        got: list[Any] = []
+        ready = threading.Event()
+
+        async def read() -> None:
+            ready.set()
+            while (event := await sub.get_async(timeout=2)) is not None:
+                got.append(event.payload)
+
+        reader = threading.Thread(target=asyncio.run, args=(read(),))
+        reader.start()
+        ready.wait(10)
+        counts = [bus.publish("t", n) for n in range(5)]
+        reader.join()
+        assert counts == [1] * 5
+        assert got == [0, 1, 2, 3, 4]
+        assert sub.dropped == 0

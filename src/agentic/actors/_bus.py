@@ -9,9 +9,10 @@ whole segments: `*` matches exactly one segment, `**` matches any number of segm
 **Slow subscribers cannot stall publishers.** Each subscription owns a bounded queue
 and an [`OverflowPolicy`][agentic.actors.OverflowPolicy]: drop the oldest queued event,
 drop the new one, or block the publisher for at most `block_timeout` seconds and then
-drop it. Every drop is counted in `Subscription.dropped`. An actor subscribed with
-`subscribe_actor` receives events as tells that never wait: a full mailbox counts a
-drop.
+drop it (at once, for a publisher on the event loop of an async reader of the
+subscription, which its wait would stall). Every drop is counted in
+`Subscription.dropped`. An actor subscribed with `subscribe_actor` receives events as
+tells that never wait: a full mailbox counts a drop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import weakref
 from collections import deque
 from enum import StrEnum
 from re import Pattern
@@ -45,7 +47,10 @@ class OverflowPolicy(StrEnum):
     DROP_NEWEST = "drop_newest"
     """Drop the incoming event (the subscriber sees the earliest)."""
     BLOCK = "block"
-    """Make the publisher wait up to `block_timeout` seconds for room, then drop."""
+    """Make the publisher wait up to `block_timeout` seconds for room, then drop.
+
+    A publisher running on the event loop of one of the subscription's `get_async`
+    readers drops at once: its wait would stop that reader from making room."""
 
 
 class BusEvent(NamedTuple):
@@ -104,6 +109,8 @@ class Subscription:
         self.closed = False
         """Whether the subscription has been closed."""
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        # The loops `get_async` has run on: a BLOCK publisher on one of them never waits.
+        self._reader_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
     def offer(self, event: BusEvent) -> bool:
         """Queue `event` per the overflow policy; return whether it was queued."""
@@ -135,6 +142,10 @@ class Subscription:
                 loop.call_soon_threadsafe(_wake, future)
 
     def _wait_for_room(self) -> bool:
+        if self._reader_loops and _running_loop() in self._reader_loops:
+            # The publisher runs on a reader's loop: while it waits, that reader cannot
+            # run to make room, so waiting would only stall the loop, then drop.
+            return False
         deadline = time.monotonic() + self.block_timeout
         while len(self._items) >= self.maxsize and not self.closed:
             remaining = deadline - time.monotonic()
@@ -178,6 +189,9 @@ class Subscription:
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
+        if loop not in self._reader_loops:
+            with self._ready:
+                self._reader_loops.add(loop)
         while True:
             with self._ready:
                 if self._items:
@@ -234,6 +248,13 @@ class Subscription:
     def __exit__(self, *_: object) -> None:
         """Close the subscription."""
         self.close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _wake(future: asyncio.Future[None]) -> None:
