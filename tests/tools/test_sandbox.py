@@ -216,6 +216,19 @@ class TestFileTools:
         assert listing["truncated"] is True
         assert len(listing["entries"]) == 2
 
+    def test_a_cut_through_a_character_shows_no_character_that_is_not_there(self, layout):
+        """Cutting a read inside a multi-byte character drops it rather than inventing U+FFFD."""
+        (layout / "accents.txt").write_text("été, déjà", encoding="utf-8")
+        read = tools(layout)["read_file"]
+        assert read("accents.txt", max_bytes=3) == {  # "é" is 2 bytes: 3 cuts "t"|"é"...
+            "path": "accents.txt",
+            "content": "ét",
+            "truncated": True,
+        }
+        assert read("accents.txt", max_bytes=4)["content"] == "ét"  # cut inside the second é
+        (layout / "bad.txt").write_bytes(b"ok\xffok")
+        assert read("bad.txt")["content"] == "ok\ufffdok"  # bytes that are not UTF-8 still show
+
     def test_through_the_executor(self, layout):
         """Through the default chain, an escape fails the Event with PathDeniedError."""
         registry = ToolRegistry(file_tools(layout))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from agentic.tools._tool import Tool
 
 __all__ = ["file_tools"]
 
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 _CanonicalPath = Annotated[str, AfterValidator(Sandbox.canonical)]
 """A path argument, validated to its canonical spelling (what a policy rule then sees)."""
 
@@ -55,7 +57,9 @@ def file_tools(
         with os.fdopen(fd, "rb") as handle:
             data = handle.read(limit + 1)
         truncated = len(data) > limit
-        text = data[:limit].decode("utf-8", errors="replace")
+        # A cut inside a multi-byte character drops its first bytes (final=False keeps
+        # them back) instead of showing a U+FFFD the file does not hold.
+        text = _UTF8(errors="replace").decode(data[:limit], final=not truncated)
         return {"path": path, "content": text, "truncated": truncated}
 
     def write_file(
