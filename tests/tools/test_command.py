@@ -62,6 +62,16 @@ class TestRunCommand:
         assert len(out["stdout"]) == 1000
         assert out["exit_code"] != 0
 
+    def test_a_cap_inside_a_character_shows_no_character_that_is_not_there(self, tmp_path):
+        """Output cut inside a multi-byte character drops it rather than inventing U+FFFD."""
+        script = "import sys; sys.stdout.write('é' * 100_000); sys.stderr.write('done é')"
+        out = invoke(
+            command_tool(tmp_path, max_output_bytes=1001), argv=[sys.executable, "-c", script]
+        )
+        assert out["truncated"] is True
+        assert out["stdout"] == "é" * 500  # 1,000 bytes: the 1,001st is half an é
+        assert out["stderr"] in ("", "done é")  # whole, if it was written before the kill
+
     def test_output_within_the_cap_is_returned_whole(self, tmp_path):
         """Output under max_output_bytes comes back whole, even past the default result size."""
         script = "import sys; sys.stdout.write('o' * 600_000); sys.stderr.write('\\x01' * 600_000)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import os
 import re
@@ -17,6 +18,7 @@ from agentic.tools._tool import Tool
 __all__ = ["command_tool"]
 
 _CHUNK = 65536
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 # Names is_secret_key misses: AZURE_OPENAI_KEY, SIGNING_KEY, MYSQL_PWD, SENTRY_DSN
 # (not PWD itself, the working directory).
 _SECRET_NAME = re.compile(r"(?:^|_)(?:KEYS?|DSN)$|_PWD$", re.IGNORECASE)
@@ -120,8 +122,8 @@ def command_tool(
         return {
             "argv": argv,
             "exit_code": code,
-            "stdout": out.decode("utf-8", errors="replace"),
-            "stderr": err.decode("utf-8", errors="replace"),
+            "stdout": _text(out, cut=flooded.is_set() and len(out) >= max_output_bytes),
+            "stderr": _text(err, cut=flooded.is_set() and len(err) >= max_output_bytes),
             "truncated": flooded.is_set(),
         }
 
@@ -160,6 +162,14 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
             while await stream.read(_CHUNK):
                 pass  # discard what a killed process left in the pipe
     await process.wait()
+
+
+def _text(data: bytes, *, cut: bool) -> str:
+    """Decode output, dropping an incomplete last character when it was cut at the cap.
+
+    (`final=False` keeps those bytes back) rather than showing a U+FFFD it does not hold.
+    """
+    return _UTF8(errors="replace").decode(data, final=not cut)
 
 
 def _inherited_environment() -> dict[str, str]:
