@@ -167,7 +167,7 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
 def _text(data: bytes, *, cut: bool) -> str:
     """Decode output, dropping an incomplete last character when it was cut at the cap.
 
-    (`final=False` keeps those bytes back) rather than showing a U+FFFD it does not hold.
+    `final=False` keeps those bytes back, so no U+FFFD the command never wrote is shown.
     """
     return _UTF8(errors="replace").decode(data, final=not cut)
 
