@@ -734,3 +734,28 @@ class TestToolCallIdsThatChange:
         assert [(c.id, c.name, c.arguments) for c in final.tool_calls] == [
             ("a", "get_weather", {"city": "Rome"})
         ]
+
+
+class TestArgumentsSentAsObjects:
+    def test_object_arguments_in_a_complete_answer_are_taken_as_they_are(self, api):
+        """Arguments sent as a JSON object (llama.cpp's server, TGI) are the call's arguments."""
+        call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        api.reply_json(completion(message, finish="tool_calls"))
+        answer = run(complete(api, [ChatMessage.user("hi")]))
+        assert answer.tool_calls == (ToolCall(id="c", name="f", arguments={"a": 1}),)
+
+    def test_object_arguments_in_a_stream_are_taken_as_they_are(self, api):
+        """The same in a streamed fragment."""
+        call = {"index": 0, "id": "c", "function": {"name": "f", "arguments": {"a": [1, 2]}}}
+        api.reply_sse([chunk({"tool_calls": [call]}, "tool_calls"), "data: [DONE]\n\n"])
+        final = run(stream(api, [ChatMessage.user("hi")]))[-1].response
+        assert final.tool_calls == (ToolCall(id="c", name="f", arguments={"a": [1, 2]}),)
+
+    def test_arguments_of_another_type_are_a_protocol_error(self, api):
+        """Arguments that are neither text nor an object raise ProviderProtocolError."""
+        call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": [1]}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        api.reply_json(completion(message, finish="tool_calls"))
+        with pytest.raises(ProviderProtocolError, match="'f'"):
+            run(complete(api, [ChatMessage.user("hi")]))

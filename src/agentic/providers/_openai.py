@@ -206,7 +206,7 @@ class OpenAICompatibleProvider(HTTPProvider):
                     id=call["id"],
                     name=call["function"]["name"],
                     arguments=decode_arguments(
-                        call["function"].get("arguments") or "",
+                        _argument_text(call["function"], self.name),
                         provider=self.name,
                         tool=call["function"]["name"],
                     ),
@@ -318,7 +318,7 @@ def _choice_delta(
                 index=slot,
                 id=call.get("id"),
                 name=function.get("name"),
-                arguments=function.get("arguments") or "",
+                arguments=_argument_text(function, assembler.provider),
             )
         )
     if choice.get("finish_reason"):
@@ -326,6 +326,18 @@ def _choice_delta(
         assembler.raw_finish_reason = raw
         assembler.finish_reason = _FINISH.get(raw, "other")
     return str(delta.get("content") or "")
+
+
+def _argument_text(function: dict[str, Any], provider: str) -> str:
+    """Return a call's arguments as JSON text (some servers send a JSON object instead)."""
+    arguments = function.get("arguments")
+    if arguments is None or isinstance(arguments, str):
+        return arguments or ""
+    if isinstance(arguments, dict):  # llama.cpp's server, TGI
+        return orjson.dumps(arguments).decode()
+    tool = function.get("name")
+    msg = f"{provider}: arguments of tool call {tool!r} are a {type(arguments).__name__}"
+    raise ProviderProtocolError(msg, provider=provider, retryable=True)
 
 
 def _usage(data: Any) -> Usage:
