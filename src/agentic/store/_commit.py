@@ -181,19 +181,25 @@ def _not_finite(stream: str, index: int) -> NoReturn:
 
 
 def _finite(value: Any) -> bool:
-    """Return whether no float in `value` (dicts, lists, tuples, deeply) is NaN or infinite."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float):
-            if not math.isfinite(item):
+    """Return whether no float in `value` (dicts, lists, tuples, deeply) is NaN or infinite.
+
+    Only called for a payload whose encoding holds a null. Recursion is bounded: orjson
+    has already refused anything nested deeper than 255.
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str and not _finite(key):
                 return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return True
+            if type(item) not in _LEAVES and not _finite(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) in _LEAVES or _finite(item) for item in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+_LEAVES = frozenset({str, int, bool, type(None)})
 
 
 class _Request:
