@@ -321,12 +321,17 @@ class Persisted(Generic[A]):
         was and the error raised: a failed rebuild never leaves it empty.
         """
         with self.lock:
-            before, version, position = self.aggregate.snapshot_state(), self.version, self.position
+            version, position = self.version, self.position
+            try:
+                before: dict[str, Any] | None = self.aggregate.snapshot_state()
+            except Exception:  # noqa: BLE001 - no way back then, but the rebuild still runs
+                before = None
             try:
                 self.aggregate.restore(self._initial)
                 self.version = self.position = 0
                 self.refresh(use_snapshot=True)
             except BaseException:
-                self.aggregate.restore(before)
-                self.version, self.position = version, position
+                if before is not None:
+                    self.aggregate.restore(before)
+                    self.version, self.position = version, position
                 raise
