@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 __all__ = ["SSEDecoder", "SSELineSplitter", "ServerSentEvent", "aiter_sse"]
-
-_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,36 +84,39 @@ class SSELineSplitter:
         """Take the next bytes; return the lines they complete (without line endings)."""
         if self._pending_cr and data.startswith(b"\n"):
             data = data[1:]  # the LF of a CRLF whose CR ended the previous read
+        self._pending_cr = False
         if not data:
             return []
-        self._pending_cr = False
-        scanned = len(self._buffer)  # the buffer holds no line end: scan only the new bytes
-        self._buffer += data
-        lines: list[str] = []
-        start = 0
-        for match in _LINE_END.finditer(self._buffer, scanned):
-            lines.append(self._decode(self._buffer[start : match.start()]))
-            start = match.end()
-        if start:
+        if b"\r" in data:
             # A CR that ends the read may be the first half of a CRLF.
-            self._pending_cr = start == len(self._buffer) and self._buffer[-1] == ord("\r")
-            del self._buffer[:start]
-        return lines
+            self._pending_cr = data.endswith(b"\r")
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._buffer += data
+            return []
+        head = data[:cut]
+        if self._buffer:  # it holds no line end: the start of the first line
+            head = bytes(self._buffer) + head
+            self._buffer.clear()
+        self._buffer += data[cut + 1 :]
+        return self._decode(head).split("\n")
 
     def flush(self) -> list[str]:
         """Return the last line when the stream ended without a line end."""
         if not self._buffer:
             return []
-        line = self._decode(self._buffer)
+        line = self._decode(bytes(self._buffer))
         self._buffer.clear()
         return [line]
 
-    def _decode(self, raw: bytearray) -> str:
-        line = raw.decode("utf-8", "replace")
+    def _decode(self, raw: bytes) -> str:
+        # Whole lines only: a UTF-8 sequence never contains a CR or LF byte.
+        text = raw.decode("utf-8", "replace")
         if not self._started:
             self._started = True
-            line = line.removeprefix("\ufeff")  # one leading byte-order mark is ignored
-        return line
+            text = text.removeprefix("\ufeff")  # one leading byte-order mark is ignored
+        return text
 
 
 async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
