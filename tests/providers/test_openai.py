@@ -759,3 +759,34 @@ class TestArgumentsSentAsObjects:
         api.reply_json(completion(message, finish="tool_calls"))
         with pytest.raises(ProviderProtocolError, match="'f'"):
             run(complete(api, [ChatMessage.user("hi")]))
+
+    @pytest.mark.parametrize("piece_size", [None, 3])
+    def test_interleaved_calls_with_late_ids_stay_apart(self, api, piece_size):
+        """Two calls interleaved by index, ids sent after the arguments, keep their own parts."""
+
+        def part(index, **function):
+            return chunk({"tool_calls": [{"index": index, "function": function}]})
+
+        def late_id(index, call_id):
+            return chunk({"tool_calls": [{"index": index, "id": call_id}]})
+
+        api.reply_sse(
+            [
+                part(0, name="get_weather"),
+                part(1, name="get_time"),
+                part(0, arguments='{"city": '),
+                part(1, arguments='{"tz": "U'),
+                part(0, arguments='"Lima"}'),
+                part(1, arguments='TC"}'),
+                late_id(1, "id-b"),
+                late_id(0, "id-a"),
+                chunk({}, finish="tool_calls"),
+                "data: [DONE]\n\n",
+            ],
+            piece_size=piece_size,
+        )
+        final = run(stream(api, [ChatMessage.user("?")], [WEATHER]))[-1].response
+        assert final.tool_calls == (
+            ToolCall(id="id-a", name="get_weather", arguments={"city": "Lima"}),
+            ToolCall(id="id-b", name="get_time", arguments={"tz": "UTC"}),
+        )
