@@ -68,8 +68,10 @@ def api_key_problem(key: str) -> str | None:
     quotes the key.
     """
     for position, char in enumerate(key):
+        if char == " ":
+            return f"has a space at position {position}: a key is one token (no 'Bearer ')"
         if not "!" <= char <= "~":
-            kind = "a non-ASCII" if ord(char) > 0x7E else "a space or control"  # noqa: PLR2004
+            kind = "a non-ASCII" if ord(char) > 0x7E else "a control"  # noqa: PLR2004
             return f"has {kind} character at position {position}, which no header can carry"
     return None
 
