@@ -404,6 +404,32 @@ class TestErrors:
         described = ErrorInfo.from_exception(error)
         assert (described.retryable, described.retry_after) == (True, 7.0)
 
+    @pytest.mark.parametrize("mode", ["complete", "stream"])
+    def test_429_for_an_exhausted_quota_is_not_retryable(self, api, mode):
+        """429 insufficient_quota (no credits left) is a rate-limit error no retry can cure."""
+        body = {
+            "error": {
+                "message": "You exceeded your current quota, please check your plan and billing details.",
+                "type": "insufficient_quota",
+                "param": None,
+                "code": "insufficient_quota",
+            }
+        }
+        api.reply_json(body, status=429)
+        call = complete if mode == "complete" else stream
+        with pytest.raises(ProviderRateLimitError, match="quota") as info:
+            run(call(api, [ChatMessage.user("hi")]))
+        assert not info.value.retryable
+        assert not ErrorInfo.from_exception(info.value).retryable
+
+    def test_insufficient_quota_inside_a_stream_is_not_retryable(self, api):
+        """The same error sent inside a stream is not retryable either."""
+        error = {"message": "You exceeded your current quota.", "type": "insufficient_quota"}
+        api.reply_sse([chunk({"content": "a"}), {"error": error}])
+        with pytest.raises(ProviderRateLimitError) as info:
+            run(stream(api, [ChatMessage.user("hi")]))
+        assert not info.value.retryable
+
     def test_429_retry_after_ms_wins(self, api):
         """OpenAI's retry-after-ms header gives sub-second waits."""
         api.reply_json(

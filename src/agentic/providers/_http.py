@@ -40,6 +40,7 @@ logger.addHandler(logging.NullHandler())
 
 _UNAUTHORIZED, _FORBIDDEN, _REQUEST_TIMEOUT, _TOO_MANY_REQUESTS = 401, 403, 408, 429
 _SERVER_ERROR = 500
+_EXHAUSTED = frozenset({"insufficient_quota"})
 _SUCCESS, _REDIRECT = range(200, 300), range(300, 400)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -151,7 +152,11 @@ def error_for_status(
     if status in (_UNAUTHORIZED, _FORBIDDEN):
         return ProviderAuthError(message, **kwargs)
     if status == _TOO_MANY_REQUESTS:
-        return ProviderRateLimitError(message, retry_after=retry_after, **kwargs)
+        # OpenAI's 429 insufficient_quota: out of credits, which no wait cures.
+        retryable = False if error_type in _EXHAUSTED else None
+        return ProviderRateLimitError(
+            message, retry_after=retry_after, retryable=retryable, **kwargs
+        )
     if status >= _SERVER_ERROR:
         return ProviderServerError(message, retry_after=retry_after, **kwargs)
     if status == _REQUEST_TIMEOUT:
