@@ -258,6 +258,41 @@ class TestPilesAndProgressions:
         with pytest.raises(CatalogInputError, match="still in progression 'order'"):
             catalog.pile_remove("box", [a])
 
+    def test_a_removal_and_an_append_that_cross_do_not_both_land(
+        self, store: SQLiteEventStore
+    ) -> None:
+        """Two writers, each reading before the other wrote: the second sees the first.
+
+        One removes an element from a pile while the other appends it to a progression
+        bound to that pile; whichever lands second checks again and is refused, so no
+        progression orders an element its pile does not hold.
+        """
+        setup = Catalog(store)
+        a = str(setup.create_element("Note", {"text": "a"}).id)
+        setup.create_pile("box")
+        setup.pile_add("box", [a])
+        setup.create_progression("order", "box")
+        # Remove first: the append's reading of the pile is stale.
+        adder, remover = Catalog(store), Catalog(store)
+        adder.progression("order"), adder.pile("box")  # read before the removal
+        remover.pile_remove("box", [a])
+        with pytest.raises(EntryNotFoundError, match="not found in pile 'box'"):
+            adder.progression_append("order", [a])
+        with pytest.raises(EntryNotFoundError, match="not found in pile 'box'"):
+            adder.progression_insert("order", 0, a)
+        assert list(_reopen(store).progression("order")) == []
+        # Append first: the removal's reading of the progression is stale.
+        setup.reload()
+        setup.pile_add("box", [a])
+        adder, remover = Catalog(store), Catalog(store)
+        remover.pile("box"), remover.progression("order")  # read before the append
+        adder.progression_append("order", [a])
+        with pytest.raises(CatalogInputError, match="still in progression 'order'"):
+            remover.pile_remove("box", [a])
+        state = _reopen(store)
+        assert [str(k) for k in state.progression("order")] == [a]
+        assert [str(item.id) for item in state.pile("box")] == [a]
+
     def test_append_is_all_or_nothing(self, store: SQLiteEventStore) -> None:
         """An append naming one bad id appends none."""
         catalog = Catalog(store)

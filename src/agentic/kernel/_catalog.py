@@ -22,12 +22,14 @@ from uuid import UUID
 from agentic.kernel._cli_types import element_type
 from agentic.kernel._state_elements import new_element, open_pile
 from agentic.kernel._state_errors import CatalogInputError, EntryExistsError, EntryNotFoundError
+from agentic.kernel._state_guard import append_guarded
 from agentic.kernel._state_names import check_index, check_name, resolve_id, short_id
 from agentic.kernel._state_retry import retrying
 from agentic.primitives import Element, Pile
 from agentic.store import (
     EventStore,
     NewRecord,
+    Persisted,
     PersistentPile,
     PersistentProgression,
     Repository,
@@ -257,10 +259,12 @@ class Catalog:
         """
         pile = self.pile(name)
         keys = list(dict.fromkeys(resolve_id(r, pile.keys(), where=f"pile {name!r}") for r in refs))
+        bound = []
         for other in self.names("progression"):
             if self.entry("progression", other).get("pile") != name:
                 continue
             progression = self.progression(other)
+            bound.append(progression.persisted)
             for key in keys:
                 if key in progression:
                     msg = (
@@ -268,7 +272,9 @@ class Catalog:
                         f"(bound to pile {name!r}); remove it there first"
                     )
                     raise CatalogInputError(msg)
-        pile.remove(keys)
+        # Guarded: a progression that ordered one of these meanwhile makes this run again.
+        record = NewRecord("pile.remove", {"ids": [str(key) for key in keys]})
+        append_guarded(self.store, pile.persisted, [record], bound)
         self._snapshot(pile)
         return keys
 
@@ -333,7 +339,9 @@ class Catalog:
                 raise CatalogInputError(msg)
             seen.add(key)
         if keys:
-            progression.extend(keys)
+            # Guarded: a removal from the pile meanwhile makes this run again.
+            record = NewRecord("progression.extend", {"ids": [str(key) for key in keys]})
+            append_guarded(self.store, progression.persisted, [record], _persisted(pile))
             self._snapshot(progression)
         return keys
 
@@ -352,7 +360,8 @@ class Catalog:
             msg = f"element {short_id(key)} is already in progression {name!r}"
             raise CatalogInputError(msg)
         check_index(index, -len(progression), len(progression), name)
-        progression.insert(index, key)
+        record = NewRecord("progression.insert", {"index": index, "id": str(key)})
+        append_guarded(self.store, progression.persisted, [record], _persisted(pile))
         self._snapshot(progression)
         return key
 
@@ -406,3 +415,9 @@ class Catalog:
             "branch.created", {"name": name, "provider": provider, "system": system}
         )
         self._commit(payload, (stream, created))
+
+
+def _persisted(pile: Pile[Any]) -> list[Persisted[Any]]:
+    """The stream a progression's scope lives in (none for a pile not yet stored)."""
+    persisted = getattr(pile, "persisted", None)
+    return [persisted] if isinstance(persisted, Persisted) else []
