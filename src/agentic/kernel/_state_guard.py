@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from agentic.primitives import Pile
 from agentic.store import AppendRequest, EventStore, NewRecord, Persisted
 
-__all__ = ["append_guarded"]
+__all__ = ["append_guarded", "streams_of"]
 
 
 def append_guarded(
@@ -41,3 +42,9 @@ def append_guarded(
         ]
         store.append_many(requests)
         target.refresh()
+
+
+def streams_of(pile: Pile[Any]) -> list[Persisted[Any]]:
+    """The stream `pile` lives in, as a guard (none for a pile not yet stored)."""
+    persisted = getattr(pile, "persisted", None)
+    return [persisted] if isinstance(persisted, Persisted) else []
