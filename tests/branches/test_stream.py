@@ -224,3 +224,37 @@ class TestOverHTTP:
         assert stream.result.content == "Hello, world"
         assert stream.result.usage == {"input_tokens": 3, "output_tokens": 3}
         assert api.requests[0]["body"]["stream"] is True
+
+
+class TestManyReaders:
+    def test_streams_from_many_threads_each_get_their_own_text(self, system):
+        """8 threads x 10 streaming chats over 4 Branches: every reader gets exactly its answer."""
+        branches = [spawn_branch(system, f"b{i}") for i in range(4)]
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def reader(worker: int) -> None:
+            branch = branches[worker % 4]
+            for turn in range(10):
+                text = f"worker {worker} turn {turn} says hello"
+                stream = branch.stream_chat(text)
+                joined = "".join(delta.text for delta in stream)
+                if joined != text or stream.result is None or stream.result.content != text:
+                    with lock:
+                        failures.append(f"{worker}.{turn}: {joined!r}")
+
+        threads = [threading.Thread(target=reader, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert not any(thread.is_alive() for thread in threads)
+        assert failures == []
+        for index, branch in enumerate(branches):
+            contents = [m.content for m in branch.messages()]
+            assert len(contents) == 2 * 2 * 10  # two workers, ten turns, two messages each
+            for worker in (index, index + 4):
+                mine = [c for c in contents if c.startswith(f"worker {worker} ")]
+                assert mine == [
+                    f"worker {worker} turn {t} says hello" for t in range(10) for _ in (0, 1)
+                ]
