@@ -140,6 +140,18 @@ class TestAppendMany:
         assert store.streams() == ["b"]
         assert store.last_position() == 1
 
+    def test_a_key_repeated_across_parts_is_refused(self, store):
+        """One append_many may not use a key twice, in one part or across parts."""
+        with pytest.raises(IdempotencyConflictError, match="k1"):
+            store.append_many(
+                [AppendRequest("a", [rec(1, "k1")]), AppendRequest("a", [rec(1, "k1")])]
+            )
+        with pytest.raises(IdempotencyConflictError, match="k1"):
+            store.append_many(
+                [AppendRequest("a", [rec(1, "k1")]), AppendRequest("b", [rec(1, "k1")])]
+            )
+        assert store.last_position() == 0
+
     def test_empty_is_a_no_op(self, store):
         """append_many of nothing returns nothing."""
         assert store.append_many([]) == []

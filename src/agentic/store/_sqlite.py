@@ -15,7 +15,12 @@ from typing import Any, Self
 import orjson
 
 from agentic.store._commit import GroupCommitter, encode_part
-from agentic.store._errors import CorruptRecordError, StoreClosedError, StoreError
+from agentic.store._errors import (
+    CorruptRecordError,
+    IdempotencyConflictError,
+    StoreClosedError,
+    StoreError,
+)
 from agentic.store._pool import ReaderPool
 from agentic.store._protocol import AppendRequest
 from agentic.store._record import AppendResult, NewRecord, Record, Snapshot
@@ -211,9 +216,16 @@ class SQLiteEventStore:
 
         Raises:
             ConcurrencyError: One stream is not at its expected sequence (nothing written).
-            IdempotencyConflictError: As for `append`.
+            IdempotencyConflictError: As for `append`, or a key repeats across requests.
         """
         parts = [encode_part(*request) for request in requests]
+        seen: set[str] = set()
+        for part in parts:  # a key twice in one transaction: as within one append
+            for key in part.keys:
+                if key in seen:
+                    msg = f"idempotency key {key!r} repeats within one append_many"
+                    raise IdempotencyConflictError(msg, key=key)
+                seen.add(key)
         self._check_open()
         if not parts:
             return []
