@@ -187,3 +187,10 @@ class TestSubstitutionForms:
         with pytest.raises(ConfigurationError, match=r"odd\.toml.*base_url") as info:
             load_config(write(tmp_path, text, "odd.toml"), env={"HOST": "h"})
         assert "${VAR:-default}" in str(info.value)
+
+    def test_the_unsupported_text_is_not_quoted(self, tmp_path):
+        """The error does not quote the value, which may hold a literal key."""
+        text = '[providers.x]\nkind = "openai"\nmodel = "m"\napi_key = "${KEY-sk-literal-123}"\n'
+        with pytest.raises(ConfigurationError, match=r"providers: x: api_key") as info:
+            load_config(write(tmp_path, text), env={})
+        assert "sk-literal-123" not in str(info.value)

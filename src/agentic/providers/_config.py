@@ -145,11 +145,10 @@ def substitute_env(value: Any, env: Mapping[str, str], *, where: str = "config")
                 return "${"
             var, default = match.group(1), match.group(2)
             if var is None:
-                end = value.find("}", match.start())
-                snippet = value[match.start() : end + 1 if 0 <= end < match.start() + 40 else None]
+                # The text is not quoted: it may hold a key (`${KEY-sk-...}`).
                 msg = (
-                    f"unsupported substitution {snippet[:40]!r} in {where}: write ${{VAR}} "
-                    "or ${VAR:-default} (or $${ for a literal ${)"
+                    f"unsupported substitution at character {match.start()} of {where}: "
+                    "write ${VAR} or ${VAR:-default} (or $${ for a literal ${)"
                 )
                 raise ConfigurationError(msg)
             if default is not None and not env.get(var):
