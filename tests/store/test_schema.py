@@ -146,6 +146,18 @@ class TestCorruptRecords:
                 list(store.read("a"))
             assert [r.sequence for r in store.read("a", to_sequence=4)] == [1, 2, 3, 4]
 
+    def test_records_past_the_streams_head_are_not_silently_dropped(self, db):
+        """A stream whose recorded head is behind its records is corrupt, not shorter (or empty)."""
+        conn = raw(db)
+        conn.execute("UPDATE streams SET last_sequence = 3 WHERE stream = 'a'")
+        with SQLiteEventStore(db) as store:
+            with pytest.raises(CorruptRecordError, match=r"'a'.*sequence 5.*head 3") as info:
+                list(store.read("a"))
+            assert info.value.position == 4
+        conn.execute("DELETE FROM streams")
+        with SQLiteEventStore(db) as store, pytest.raises(CorruptRecordError, match="head 0"):
+            list(store.read("a"))
+
     def test_bad_row_is_refused_by_the_schema(self, db):
         """The schema refuses rows no append could write (bad sequence, empty type)."""
         conn = raw(db)

@@ -251,8 +251,24 @@ class SQLiteEventStore:
         """
         expected = max(from_sequence, 1)
         # Read up to the head the stream had when the read began: every record up to it
-        # must be there (a missing tail is corruption too, not a shorter stream).
-        head = self.stream_sequence(stream)
+        # must be there (a missing tail is corruption too, not a shorter stream), and
+        # none past it (a head behind the records would silently shorten the stream).
+        head, stored = self._pool.query(
+            "SELECT coalesce((SELECT last_sequence FROM streams WHERE stream = ?), 0), "
+            "coalesce((SELECT max(sequence) FROM records WHERE stream = ?), 0)",
+            (stream, stream),
+        )[0]
+        if stored > head:
+            rows = self._pool.query(
+                "SELECT position FROM records WHERE stream = ? AND sequence > ? "
+                "ORDER BY sequence LIMIT 1",
+                (stream, head),
+            )
+            msg = (
+                f"stream {stream!r} holds records up to sequence {stored}, past its "
+                f"recorded head {head}"
+            )
+            raise CorruptRecordError(msg, position=rows[0][0] if rows else None)
         end = head if to_sequence is None else min(to_sequence, head)
         while expected <= end:
             rows = self._pool.query(
