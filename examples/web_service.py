@@ -35,7 +35,13 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from agentic.actors import ActorSystem
-from agentic.branches import BranchError, BranchRef, spawn_branch
+from agentic.branches import (
+    BranchError,
+    BranchRef,
+    ToolCallMessage,
+    ToolResultMessage,
+    spawn_branch,
+)
 from agentic.providers import OfflineProvider, ToolRule
 
 
@@ -85,12 +91,17 @@ def offline_provider() -> OfflineProvider:
 
 
 def _message(message: Any) -> dict[str, Any]:
-    return {
+    shown = {
         "id": str(message.id),
         "type": type(message).__name__,
         "role": str(message.role),
         "content": message.content,
     }
+    if isinstance(message, (ToolCallMessage, ToolResultMessage)):
+        shown["tool"] = message.tool
+    if isinstance(message, ToolCallMessage):
+        shown["arguments"] = message.arguments
+    return shown
 
 
 async def _text(request: Request) -> str | None:
@@ -107,13 +118,17 @@ _BAD_TEXT = JSONResponse({"error": "send {'text': '...'}"}, status_code=400)
 
 
 async def sse_chat(branch: BranchRef, text: str) -> AsyncIterator[str]:
-    """Chat with `branch`, as server-sent events: the text pieces, then `done` (or `error`).
+    """Chat with `branch`, as server-sent events: text pieces and `tool` events, then `done`.
 
     Leaving early (the client hung up) closes the stream, which cancels the turn.
     """
     async with await branch.astream_chat(text) as stream:
         try:
             async for delta in stream:
+                if delta.message is not None:  # a tool call as it starts, a result as it ends
+                    tool = {"step": delta.step, **_message(delta.message)}
+                    yield f"event: tool\ndata: {json.dumps(tool)}\n\n"
+                    continue
                 piece = {"step": delta.step, "text": delta.text, "restart": delta.restart}
                 yield f"data: {json.dumps(piece)}\n\n"
         except BranchError as exc:

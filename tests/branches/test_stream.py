@@ -12,6 +12,7 @@ from agentic.branches import (
     BranchStatus,
     ChatDelta,
     ChatFailedError,
+    ToolCallMessage,
     ToolResultMessage,
     spawn_branch,
 )
@@ -91,7 +92,7 @@ class TestSyncStreams:
         assert stream.dropped == 0
 
     def test_each_model_call_of_a_tool_turn_is_a_step(self, system):
-        """A tool call (no text) is step 1; the answer after the tool result streams as step 2."""
+        """Step 1 shows the tool call and its result; the answer after it streams as step 2."""
         provider = OfflineProvider(
             rules=[
                 ToolRule(
@@ -103,7 +104,15 @@ class TestSyncStreams:
         stream = ref.stream_chat("add 2 and 3")
         deltas = list(stream)
         assert stream.result.steps == 2
-        assert {d.step for d in deltas} == {2}
+        notices = [d for d in deltas if d.message is not None]
+        assert [(d.step, type(d.message), d.text) for d in notices] == [
+            (1, ToolCallMessage, ""),
+            (1, ToolResultMessage, ""),
+        ]
+        call, result = (d.message for d in notices)
+        assert (call.tool, call.arguments, result.content) == ("add", {"a": "2", "b": "3"}, "5")
+        assert [m.id for m in ref.messages()[1:3]] == [call.id, result.id]  # the very messages
+        assert {d.step for d in deltas if d.message is None} == {2}
         assert "".join(d.text for d in deltas) == stream.result.content
         assert [m.content for m in ref.messages() if isinstance(m, ToolResultMessage)] == ["5"]
 

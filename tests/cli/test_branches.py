@@ -55,34 +55,55 @@ class TestConcurrentChats:
         assert roles[-1] == "AssistantMessage"
 
 
+ECHO = """default = "tools"
+[providers.tools]
+kind = "offline"
+[[providers.tools.rules]]
+pattern = 'repeat (\\w+)'
+tool = "echo"
+arguments = { text = "{1}" }
+"""
+
+
+def on_a_terminal(home: Path, *args: str) -> str:
+    """Run the installed CLI with stdout on a pseudo-terminal; return what it showed."""
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [*cli_command(), *args], stdout=follower, stderr=subprocess.PIPE, env=_env(home)
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                piece = os.read(leader, 1024)
+            except OSError:  # the child closed the terminal
+                break
+            if not piece:
+                break
+            shown += piece
+        assert process.wait(60) == 0
+        assert process.stderr is not None
+        assert process.stderr.read() == b""
+    os.close(leader)
+    return shown.decode().replace("\r\n", "\n")
+
+
 class TestOnATerminal:
     """On a terminal `branch chat` prints the reply as it streams, and records it."""
 
     def test_the_reply_streams_to_a_terminal(self, sh: Run, home: Path) -> None:
         """Under a pseudo-terminal the reply appears (on its own line) and is recorded."""
         assert sh("branch", "create", "b").code == 0
-        leader, follower = pty.openpty()
-        with subprocess.Popen(
-            [*cli_command(), "branch", "chat", "b", "streams arrive word by word"],
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            env=_env(home),
-        ) as chat:
-            os.close(follower)
-            shown = b""
-            while True:
-                try:
-                    piece = os.read(leader, 1024)
-                except OSError:  # the child closed the terminal
-                    break
-                if not piece:
-                    break
-                shown += piece
-            assert chat.wait(60) == 0
-            assert chat.stderr is not None
-            assert chat.stderr.read() == b""
-        os.close(leader)
-        assert shown.decode() == "streams arrive word by word\r\n"
+        shown = on_a_terminal(home, "branch", "chat", "b", "streams arrive word by word")
+        assert shown == "streams arrive word by word\n"
         recorded = sh("branch", "show", "b", "--json").json()
         contents = [message["content"] for message in recorded["messages"]]
         assert contents == ["streams arrive word by word"] * 2
+
+    def test_tool_use_shows_on_its_own_lines(self, sh: Run, home: Path) -> None:
+        """A tool call and its result are shown as they happen, then the answer."""
+        home.mkdir()
+        (home / "providers.toml").write_text(ECHO)
+        assert sh("branch", "create", "b").code == 0
+        shown = on_a_terminal(home, "branch", "chat", "b", "repeat hello")
+        assert shown.splitlines() == ["[echo(text='hello')]", "[echo → hello]", "echo: hello"]

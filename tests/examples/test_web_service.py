@@ -65,6 +65,25 @@ def server() -> Iterator[str]:
     assert left == [], f"threads left after the server stopped: {left}"
 
 
+def sse(server: str, text: str) -> list[tuple[str, dict]]:
+    """POST /chat/stream and return its server-sent events as (event, data) pairs."""
+    events: list[tuple[str, dict]] = []
+    with (
+        httpx.Client(base_url=server, timeout=30) as client,
+        client.stream("POST", "/chat/stream", json={"text": text}) as reply,
+    ):
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        kind = "message"
+        for line in reply.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line.removeprefix("data: "))))
+                kind = "message"
+    return events
+
+
 class TestWebService:
     def test_concurrent_chats_over_http(self, server):
         """Twenty concurrent POST /chat requests all get their own answers; turns stay whole."""
@@ -105,22 +124,7 @@ class TestWebService:
 
     def test_streamed_chat_over_http(self, server):
         """POST /chat/stream sends the answer as server-sent events, then `done` with the reply."""
-        events: list[tuple[str, dict]] = []
-        with (
-            httpx.Client(base_url=server, timeout=30) as client,
-            client.stream(
-                "POST", "/chat/stream", json={"text": "streams arrive in pieces"}
-            ) as reply,
-        ):
-            assert reply.status_code == 200
-            assert reply.headers["content-type"].startswith("text/event-stream")
-            kind = "message"
-            for line in reply.iter_lines():
-                if line.startswith("event: "):
-                    kind = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    events.append((kind, json.loads(line.removeprefix("data: "))))
-                    kind = "message"
+        events = sse(server, "streams arrive in pieces")
         pieces = [data for kind, data in events if kind == "message"]
         assert [kind for kind, _ in events] == ["message"] * len(pieces) + ["done"]
         assert len(pieces) == 6  # "You said: " and the four words
@@ -132,6 +136,26 @@ class TestWebService:
             assert client.post("/chat/stream", json={"text": ""}).status_code == 400
             last = client.get("/messages", params={"last": 1}).json()
         assert last[0]["content"] == done["reply"]
+
+    def test_tool_use_streams_as_tool_events(self, server):
+        """A tool call and its result arrive as `tool` events before the answer's text."""
+        events = sse(server, "add 2 and 3")
+        kinds = [kind for kind, _ in events]
+        assert kinds[:2] == ["tool", "tool"]
+        assert kinds[-1] == "done"
+        call, result = events[0][1], events[1][1]
+        assert (call["type"], call["tool"], call["arguments"]) == (
+            "ToolCallMessage",
+            "add",
+            {"a": "2", "b": "3"},
+        )
+        assert (result["type"], result["tool"], result["content"]) == (
+            "ToolResultMessage",
+            "add",
+            "5",
+        )
+        text = "".join(data["text"] for kind, data in events if kind == "message")
+        assert text == events[-1][1]["reply"] == "add: 5"
 
     def test_a_client_that_hangs_up_cancels_its_turn(self, server):
         """Closing a /chat/stream connection mid-turn cancels the turn (its 30 s tool stops)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentic.branches._agent_text import as_text, chat_result, plan_texts, structured_value
 from agentic.branches._chain import copy_event
 from agentic.branches._convert import to_chat_messages
 from agentic.branches._errors import ChatFailedError, RequestCancelledError
@@ -25,8 +26,8 @@ from agentic.branches._messages import (
 )
 from agentic.branches._protocol import (
     Chat,
+    ChatDelta,
     ChatModel,
-    ChatResult,
     PlanResult,
     PlanStep,
     RunPlan,
@@ -34,10 +35,9 @@ from agentic.branches._protocol import (
     stream_topic,
 )
 from agentic.branches._runs import ChatRun, Finish, ModelRun, PlanRun
-from agentic.branches._schema import schema_errors
 from agentic.execution import Call
 from agentic.primitives import Event, EventStatus, Pile
-from agentic.providers import ChatMessage, ChatResponse, StructuredOutputError, parse_json
+from agentic.providers import ChatMessage, ChatResponse, StructuredOutputError
 
 if TYPE_CHECKING:
     from agentic.actors import ActorContext
@@ -82,6 +82,13 @@ class AgentLoop:
         self.messages.add(message)
         added.append(str(message.id))
         return message
+
+    def _notify(self, run: ChatRun, message: Message) -> None:
+        """Show a streaming chat's reader a tool call as it starts, a result as it ends."""
+        request = run.request
+        if request.stream and request.ticket is not None:
+            topic = stream_topic(self.context.name, request.ticket)
+            self.context.publish(topic, ChatDelta(step=run.steps, text="", message=message))
 
     def _provider_call(
         self,
@@ -177,7 +184,7 @@ class AgentLoop:
             self._add(run.added, reply)
             run.reply = reply
         if not response.tool_calls:
-            self._end(run, _chat_result(run, "answer"), None)
+            self._end(run, chat_result(run, "answer"), None)
             return
         run.reply = None
         run.batch = [request.id for request in response.tool_calls]
@@ -187,6 +194,7 @@ class AgentLoop:
                 call_id=request.id, tool=request.name, arguments=request.arguments
             )
             self._add(run.added, message)
+            self._notify(run, message)
         # Every call of the batch starts before any finishes: they run concurrently.
         for index, request in enumerate(response.tool_calls):
             call = Call(
@@ -203,14 +211,15 @@ class AgentLoop:
             return
         execution = event.execution
         if event.status is EventStatus.COMPLETED:
-            content, is_error = _as_text(execution.response), False
+            content, is_error = as_text(execution.response), False
         else:
             detail = execution.error.message if execution.error else execution.reason or ""
             content, is_error = f"error: tool {tool!r} {event.status}: {detail}", True
         # Keyed by position: a model may (wrongly) repeat a call id within one answer.
-        run.results[index] = ToolResultMessage(
+        run.results[index] = result = ToolResultMessage(
             call_id=call_id, tool=tool, content=content, is_error=is_error, event_id=str(event.id)
         )
+        self._notify(run, result)  # as it finishes; the conversation takes it in call order
         if len(run.results) < len(run.batch):
             return
         # Results enter the conversation together, in the model's order of the calls,
@@ -220,7 +229,7 @@ class AgentLoop:
         run.tool_calls += len(run.batch)
         run.batch, run.results = [], {}
         if run.steps >= run.request.max_steps:
-            self._end(run, _chat_result(run, "max_steps"), None)
+            self._end(run, chat_result(run, "max_steps"), None)
         else:
             self._ask_model(run)
 
@@ -254,7 +263,7 @@ class AgentLoop:
                 cost=response.cost,
             ),
         )
-        texts = _plan_steps(response.content)
+        texts = plan_texts(response.content)
         run.texts, run.source = (texts, "model") if texts else ([run.request.goal], "goal")
         self._next_step(run)
 
@@ -336,7 +345,7 @@ class AgentLoop:
         )
         self._add(run.added, reply)
         try:
-            value = _structured_value(response.content, run.request)
+            value = structured_value(response.content, run.request)
         except StructuredOutputError as error:
             if run.attempts > run.request.repair_rounds:
                 self._end(run, None, error)
@@ -352,50 +361,3 @@ class AgentLoop:
             value=value, reply=reply, attempts=run.attempts, message_ids=list(run.added)
         )
         self._end(run, result, None)
-
-
-def _structured_value(text: str, request: ChatModel) -> Any:
-    """Parse the JSON in `text` and check it against the request's schema."""
-    name = request.model_name
-    try:
-        value = parse_json(text)
-    except StructuredOutputError as exc:
-        msg = f"model output for {name} holds no JSON value: {exc}"
-        raise StructuredOutputError(msg, text=text, target=name) from None
-    problems = schema_errors(value, request.json_schema)
-    if problems:
-        msg = f"model output does not validate as {name}: {'; '.join(problems)}"
-        raise StructuredOutputError(msg, text=text, target=name)
-    return value
-
-
-def _chat_result(run: ChatRun, stopped: str) -> ChatResult:
-    return ChatResult(
-        reply=run.reply,
-        steps=run.steps,
-        tool_calls=run.tool_calls,
-        stopped="answer" if stopped == "answer" else "max_steps",
-        message_ids=list(run.added),
-        usage=run.usage.tokens(),
-        cost=run.usage.cost,
-    )
-
-
-def _plan_steps(text: str) -> list[str]:
-    """Read `{"steps": [...]}` (or a bare list) of non-empty strings from model text."""
-    try:
-        value = parse_json(text)
-    except StructuredOutputError:
-        return []
-    if isinstance(value, dict):
-        value = value.get("steps")
-    if not isinstance(value, list):
-        return []
-    steps = [str(item).strip() for item in value if isinstance(item, (str, int, float))]
-    return [step for step in steps if step]
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

@@ -123,7 +123,7 @@ class Chat(BaseModel):
 
 
 class ChatDelta(BaseModel):
-    """A piece of a streaming chat's answer, as the model produces it."""
+    """A piece of a streaming chat, as it happens: new answer text, or a tool call or result."""
 
     model_config = _FROZEN
     step: int
@@ -133,6 +133,10 @@ class ChatDelta(BaseModel):
     restart: bool = False
     """The step's model call is being tried again (after a retryable failure): forget
     the text this step streamed so far."""
+    message: Message | None = None
+    """A tool call the step's answer asked for (as it starts), or a tool's result (as it
+    ends); `text` is "" then. Results arrive in the order the tools finish; the
+    conversation holds them in the order the model asked for them."""
 
 
 class StreamStart(NamedTuple):

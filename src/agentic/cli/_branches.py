@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,6 +29,7 @@ __all__ = ["app"]
 _log = logging.getLogger(__name__)
 # A chat overtaken by another on its branch runs again; this many times at most.
 _CHAT_ATTEMPTS = 5
+_TOOL_LINE = 120  # characters of a tool call or result shown while a chat streams
 
 app = typer.Typer(help="Branches: conversations with a provider.", no_args_is_help=True)
 
@@ -175,10 +176,43 @@ def chat(
         typer.echo(printable(result.content))
 
 
-def _show(delta: ChatDelta) -> None:
-    """Print a piece of a reply as it arrives (a retried model call starts a new line)."""
-    sys.stdout.write("\n" if delta.restart else printable(delta.text))
-    sys.stdout.flush()
+class _Live:
+    """Prints a streaming chat on a terminal: the reply as it comes, tool use on its own lines."""
+
+    def __init__(self) -> None:
+        self.midline = False
+
+    def show(self, delta: ChatDelta) -> None:
+        message = delta.message
+        if message is not None:
+            self.line(_tool_line(message))
+        elif delta.restart:  # a retried model call starts again on a new line
+            self.line("")
+        elif delta.text:
+            sys.stdout.write(printable(delta.text))
+            self.midline = not delta.text.endswith("\n")
+        sys.stdout.flush()
+
+    def line(self, text: str) -> None:
+        sys.stdout.write(("\n" if self.midline else "") + text + ("\n" if text else ""))
+        self.midline = False
+
+    def end(self) -> None:
+        if self.midline:
+            sys.stdout.write("\n")
+            self.midline = False
+        sys.stdout.flush()
+
+
+def _tool_line(message: Any) -> str:
+    """`[add(a=2, b=3)]` for a call, `[add → 5]` for a result (cut to one short line)."""
+    if getattr(message, "arguments", None) is not None:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in message.arguments.items())
+        text = f"{message.tool}({arguments})"
+    else:
+        text = f"{message.tool} → {message.content}"
+    text = printable(" ".join(text.split()))
+    return f"[{text[: _TOOL_LINE - 3]}...]" if len(text) > _TOOL_LINE else f"[{text}]"
 
 
 def _chat_once(
@@ -219,10 +253,10 @@ def _chat_once(
         if not history.messages and history.system:
             ref.add_message(SystemMessage(content=history.system))
         if live:
-            stream = ref.stream_chat(text, max_steps=max_steps)
+            stream, shown = ref.stream_chat(text, max_steps=max_steps), _Live()
             for delta in stream:
-                _show(delta)
-            typer.echo("")  # end the reply's line
+                shown.show(delta)
+            shown.end()
             if stream.result is None:  # pragma: no cover - the loop ends with one, or raises
                 msg = f"branch {name!r}: the chat's stream ended without a result"
                 raise RuntimeError(msg)
