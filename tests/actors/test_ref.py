@@ -219,6 +219,24 @@ class TestMailboxBound:
         assert depth == 4
         assert ref.ask("end") == "end"
 
+    def test_a_tell_to_itself_never_waits_on_its_own_full_mailbox(self) -> None:
+        """An actor telling its own ref on a full mailbox fails at once: only it makes room."""
+
+        class SelfTeller(Actor):
+            def receive(self, message: Any) -> Any:
+                if message != "fill":
+                    return None
+                self.context.ref.tell("first")  # takes the one free slot
+                try:
+                    self.context.ref.tell("second")
+                except MailboxFullError:
+                    return "refused"
+                return "queued"
+
+        with ActorSystem("self-tell", send_timeout=30.0, ask_timeout=5.0) as actors:
+            ref = actors.spawn(SelfTeller, mailbox_size=1)
+            assert ref.ask("fill") == "refused"
+
     def test_flood_is_bounded(self, system: ActorSystem) -> None:
         """A flood of fail-fast tells never queues more than the bound."""
         ref = system.spawn(Echo, mailbox_size=10)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import sys
 import time
-from threading import get_ident
+from threading import current_thread, get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pykka import Future, Timeout
@@ -135,7 +135,8 @@ class ActorRef(Generic[A]):
         Args:
             message: the message, a serializable value.
             timeout: seconds to wait for room in a full mailbox (0: fail at once);
-                None means the system's `send_timeout`.
+                None means the system's `send_timeout`. From the actor's own thread
+                a tell never waits (only that thread could make room).
 
         Raises:
             ActorDeadError: if the actor has stopped.
@@ -145,6 +146,8 @@ class ActorRef(Generic[A]):
         if not cell.accepting:
             raise self._dead()
         wait = cell.system.send_timeout if timeout is None else timeout
+        if getattr(thread_state, "current", None) is not None and cell.thread is current_thread():
+            wait = 0  # the actor's own thread: only it could make room, so never wait
         try:
             put = cell.mailbox.put(Envelope(Letter(message, (), ask=False)), wait)
         except MailboxClosed:
