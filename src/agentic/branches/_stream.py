@@ -92,7 +92,9 @@ class ChatStream(_Stream):
     turn ended with is raised by the iteration instead). A delta with `restart` means
     the step's model call is being tried again: drop the text that step streamed.
     Leaving early (`break`, an exception, `close()`, the `with` block) cancels the
-    turn on the Branch. The whole stream is bounded by the ref's timeout.
+    turn on the Branch. The whole stream is bounded by the ref's timeout. A stream you
+    make but do not read to its end: close it (or use `with`), or its subscription
+    stays on the bus, keeping up to 10,000 pieces nobody reads.
 
     Example:
         ```python
