@@ -94,6 +94,16 @@ class TestCatchUpThenLive:
         assert [r.position for r in store.subscribe(1).follow(idle_timeout=0.05)] == [1]
 
 
+class TestPollPeriod:
+    def test_a_poll_period_that_is_not_positive_is_refused(self, store):
+        """poll=0 would make wait_for(timeout=None) return False at once (or spin): refused."""
+        for poll in (0, -1.0, float("nan")):
+            with pytest.raises(ValueError, match="poll"):
+                store.wait_for(5, None, poll=poll)
+            with pytest.raises(ValueError, match="poll"):
+                store.subscribe(1, poll=poll)
+
+
 class TestCorruption:
     def test_a_corrupt_record_is_never_skipped_and_nothing_is_delivered_twice(self, store):
         """A subscriber that retries after a CorruptRecordError gets each good record once."""

@@ -47,6 +47,12 @@ def _disown_after_fork() -> None:
 os.register_at_fork(after_in_child=_disown_after_fork)
 
 
+def _check_poll(poll: float) -> None:
+    if not 0 < poll < math.inf:  # NaN compares false too
+        msg = f"poll must be a positive number of seconds, not {poll!r}"
+        raise ValueError(msg)
+
+
 class SQLiteEventStore:
     """An append-only event store in one SQLite file (WAL mode).
 
@@ -426,7 +432,11 @@ class SQLiteEventStore:
 
         Commits in this process wake the waiter at once; commits by other processes are
         noticed within `poll` seconds.
+
+        Raises:
+            ValueError: `poll` is not a positive number of seconds.
         """
+        _check_poll(poll)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._commits:
@@ -454,7 +464,13 @@ class SQLiteEventStore:
         correlation_id: str | None = None,
         poll: float = 0.05,
     ) -> Subscription:
-        """Follow the log from `from_position`: catch up, then wait for new records."""
+        """Follow the log from `from_position`: catch up, then wait for new records.
+
+        Raises:
+            ValueError: `poll` is not a positive number of seconds.
+            TypeError: `types` is a string rather than a list of them.
+        """
+        _check_poll(poll)
         return Subscription(
             self,
             from_position,
