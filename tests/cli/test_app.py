@@ -444,6 +444,27 @@ class TestStateLocation:
         SETTINGS.reset()
         assert resolve() == tmp_path / ".agentic"
 
+    def test_a_tilde_in_home_and_providers_means_the_user_home(
+        self, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`--home=~/x` (no shell expands that `~`) is ~/x, not a directory named '~'."""
+        from tests.cli.conftest import invoke_in_process
+
+        monkeypatch.setenv("HOME", str(tmp_path / "user"))
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "user").mkdir()
+        (tmp_path / "user" / "p.toml").write_text('[providers.mine]\nkind = "offline"\n')
+        made = invoke_in_process(home, ["--home=~/state", "pile", "create", "p"])
+        assert made.code == 0, made
+        assert (tmp_path / "user" / "state" / "events.db").exists()
+        assert not (tmp_path / "~").exists()
+        assert invoke_in_process(home, ["--home=~/state", "branch", "create", "b"]).code == 0
+        chat = invoke_in_process(
+            home, ["--home=~/state", "--providers=~/p.toml", "branch", "chat", "b", "hi", "--json"]
+        )
+        assert chat.code == 0, chat
+        assert chat.json()["content"] == "hi"
+
 
 class TestLogging:
     """structlog is configured by the CLI: quiet by default, info with --verbose."""

@@ -80,7 +80,8 @@ def home() -> Path:
     """The state directory."""
     from agentic.store import default_home  # noqa: PLC0415 - keep --help fast
 
-    return SETTINGS.home if SETTINGS.home is not None else default_home()
+    # `--home=~/x` reaches us unexpanded (a shell expands `~` only at a word's start).
+    return SETTINGS.home.expanduser() if SETTINGS.home is not None else default_home()
 
 
 @contextlib.contextmanager
@@ -108,7 +109,7 @@ def provider_map() -> dict[str, Provider]:
     """Load the providers: `--providers`, else `<home>/providers.toml`, else offline only."""
     from agentic.providers import load_providers  # noqa: PLC0415
 
-    path = SETTINGS.providers
+    path = SETTINGS.providers.expanduser() if SETTINGS.providers is not None else None
     if path is None:
         candidate = home() / "providers.toml"
         path = candidate if candidate.is_file() else None
