@@ -237,6 +237,41 @@ class TestMailboxBound:
             ref = actors.spawn(SelfTeller, mailbox_size=1)
             assert ref.ask("fill") == "refused"
 
+    def test_a_tell_to_an_actor_waiting_on_us_never_waits_on_its_full_mailbox(self) -> None:
+        """A tell to an actor blocked in an ask to us fails at once: it cannot make room."""
+        gate = threading.Event()
+
+        class Server(Actor):
+            def receive(self, message: Any) -> Any:
+                (client,) = message
+                gate.wait(10)  # the client's mailbox is full by now
+                try:
+                    client.tell("progress")
+                except MailboxFullError:
+                    return "refused"
+                return "told"
+
+        class Client(Actor):
+            def receive(self, message: Any) -> Any:
+                if isinstance(message, tuple):
+                    server, answers = message
+                    answers.append(server.ask((self.context.ref,), timeout=5.0))
+                return None
+
+        with ActorSystem("tell-back", send_timeout=30.0) as actors:
+            server = actors.spawn(Server)
+            client = actors.spawn(Client, mailbox_size=1)
+            answers: list[Any] = []
+            client.tell((server, answers))
+            while client.health().mailbox_depth:
+                time.sleep(0.001)
+            client.tell("fills the mailbox", timeout=0)
+            gate.set()
+            deadline = time.monotonic() + 10
+            while not answers and time.monotonic() < deadline:
+                time.sleep(0.001)
+            assert answers == ["refused"]
+
     def test_flood_is_bounded(self, system: ActorSystem) -> None:
         """A flood of fail-fast tells never queues more than the bound."""
         ref = system.spawn(Echo, mailbox_size=10)

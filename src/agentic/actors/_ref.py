@@ -135,8 +135,9 @@ class ActorRef(Generic[A]):
         Args:
             message: the message, a serializable value.
             timeout: seconds to wait for room in a full mailbox (0: fail at once);
-                None means the system's `send_timeout`. From the actor's own thread
-                a tell never waits (only that thread could make room).
+                None means the system's `send_timeout`. A tell never waits from the
+                target's own thread, nor from an actor the target is blocked asking
+                (directly or down a chain of asks): only that thread could make room.
 
         Raises:
             ActorDeadError: if the actor has stopped.
@@ -146,8 +147,11 @@ class ActorRef(Generic[A]):
         if not cell.accepting:
             raise self._dead()
         wait = cell.system.send_timeout if timeout is None else timeout
-        if getattr(thread_state, "current", None) is not None and cell.thread is current_thread():
-            wait = 0  # the actor's own thread: only it could make room, so never wait
+        current = getattr(thread_state, "current", None)
+        if current is not None and (cell.name in current[1] or cell.thread is current_thread()):
+            # The target is this actor, or blocked in an ask waiting on it: only this
+            # thread could make it take messages again, so waiting would deadlock.
+            wait = 0
         try:
             put = cell.mailbox.put(Envelope(Letter(message, (), ask=False)), wait)
         except MailboxClosed:
