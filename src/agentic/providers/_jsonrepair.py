@@ -15,8 +15,11 @@ _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
 _CLOSER = {"{": "}", "[": "]"}
 
 
-def _balanced_spans(text: str) -> Iterator[str]:  # noqa: C901 - a scanner's state machine
-    """Yield each top-level `{...}` / `[...]` of `text` (the rest of it, if unclosed)."""
+def _balanced_spans(text: str) -> Iterator[tuple[str, bool]]:  # noqa: C901 - a scanner
+    """Yield each top-level `{...}` / `[...]` of `text` with whether it closes.
+
+    The last one may be cut off: then it is the rest of the text, and not closed.
+    """
     depth = 0
     start = 0
     in_string = False
@@ -43,9 +46,9 @@ def _balanced_spans(text: str) -> Iterator[str]:  # noqa: C901 - a scanner's sta
         elif char in "}]":
             depth -= 1
             if depth == 0:
-                yield text[start : pos + 1]
+                yield text[start : pos + 1], True
     if depth:
-        yield text[start:]
+        yield text[start:], False
 
 
 def ends_open(text: str) -> bool:
@@ -54,28 +57,8 @@ def ends_open(text: str) -> bool:
     A model that reaches its token limit midway through a value leaves an open string
     or bracket; `repair_json` would close them, turning a cut value into a whole one.
     """
-    depth = 0
-    in_string = False
-    skip = -1
-    for match in _SPECIAL.finditer(text):
-        pos = match.start()
-        if pos == skip:
-            continue
-        char = text[pos]
-        if in_string:
-            if char == "\\":
-                skip = pos + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = depth > 0
-        elif char in "{[":
-            depth += 1
-        elif char in "}]" and depth:
-            depth -= 1
-            if depth == 0:
-                return False
-    return depth > 0
+    first = next(_balanced_spans(text), None)
+    return first is not None and not first[1]
 
 
 def json_candidates(text: str) -> Iterator[str]:
@@ -96,7 +79,7 @@ def json_candidates(text: str) -> Iterator[str]:
             if body and body not in seen:
                 seen.add(body)
                 yield body
-    for span in _balanced_spans(text):
+    for span, _ in _balanced_spans(text):
         if span not in seen:
             seen.add(span)
             yield span
