@@ -135,6 +135,24 @@ class TestRepository:
         assert theirs.refresh() == 1
         assert theirs.aggregate.entries == mine.aggregate.entries
 
+    def test_a_guarded_change_lands_only_while_its_guards_stand(self, store):
+        """record_many(guards=...) writes nothing once a guard's stream has moved on."""
+        repo = Repository(store)
+        notes, checked = repo.load(Notebook("notes")), repo.load(Notebook("checked"))
+        checked.record("set", {"key": "rule", "value": "v1"})
+        notes.record_many([NewRecord("set", {"key": "a", "value": "1"})], guards=[checked])
+        elsewhere = repo.load(Notebook("checked"))
+        elsewhere.record("set", {"key": "rule", "value": "v2"})  # the guard moves on
+        position = store.last_position()
+        with pytest.raises(ConcurrencyError, match="'checked'"):
+            notes.record_many([NewRecord("set", {"key": "b", "value": "2"})], guards=[checked])
+        assert store.last_position() == position
+        assert notes.aggregate.entries == {"a": "1"}  # taken back to the log
+        assert checked.refresh() == 1
+        notes.record_many([NewRecord("set", {"key": "b", "value": "2"})], guards=[checked])
+        assert notes.aggregate.entries == {"a": "1", "b": "2"}
+        assert store.stream_sequence("notes") == notes.version == 2
+
     def test_replay_up_to_position(self, store):
         """replay(up_to_position) shows the state at that point of the log."""
         repo = Repository(store, snapshot_every=2)

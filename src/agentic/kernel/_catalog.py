@@ -22,13 +22,13 @@ from uuid import UUID
 from agentic.kernel._cli_types import element_type
 from agentic.kernel._state_elements import new_element, open_pile
 from agentic.kernel._state_errors import CatalogInputError, EntryExistsError, EntryNotFoundError
-from agentic.kernel._state_guard import append_guarded, streams_of
 from agentic.kernel._state_names import check_index, check_name, resolve_id, short_id
 from agentic.kernel._state_retry import retrying
 from agentic.primitives import Element, Pile
 from agentic.store import (
     EventStore,
     NewRecord,
+    Persisted,
     PersistentPile,
     PersistentProgression,
     Repository,
@@ -273,7 +273,7 @@ class Catalog:
                     raise CatalogInputError(msg)
         # Guarded: a progression that ordered one of these meanwhile makes this run again.
         record = NewRecord("pile.remove", {"ids": [str(key) for key in keys]})
-        append_guarded(self.store, pile.persisted, [record], bound)
+        pile.persisted.record_many([record], guards=bound)
         self._snapshot(pile)
         return keys
 
@@ -340,7 +340,7 @@ class Catalog:
         if keys:
             # Guarded: a removal from the pile meanwhile makes this run again.
             record = NewRecord("progression.extend", {"ids": [str(key) for key in keys]})
-            append_guarded(self.store, progression.persisted, [record], streams_of(pile))
+            progression.persisted.record_many([record], guards=_streams_of(pile))
             self._snapshot(progression)
         return keys
 
@@ -360,7 +360,7 @@ class Catalog:
             raise CatalogInputError(msg)
         check_index(index, -len(progression), len(progression), name)
         record = NewRecord("progression.insert", {"index": index, "id": str(key)})
-        append_guarded(self.store, progression.persisted, [record], streams_of(pile))
+        progression.persisted.record_many([record], guards=_streams_of(pile))
         self._snapshot(progression)
         return key
 
@@ -414,3 +414,9 @@ class Catalog:
             "branch.created", {"name": name, "provider": provider, "system": system}
         )
         self._commit(payload, (stream, created))
+
+
+def _streams_of(pile: Pile[Any]) -> list[Persisted[Any]]:
+    """The aggregate `pile` is stored in, as a guard (none for a pile not yet stored)."""
+    persisted = getattr(pile, "persisted", None)
+    return [persisted] if isinstance(persisted, Persisted) else []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from agentic.store._errors import CorruptRecordError, StoreClosedError
-from agentic.store._protocol import EventStore
+from agentic.store._protocol import AppendRequest, EventStore
 from agentic.store._record import AppendResult, NewRecord, Snapshot
 
 __all__ = ["Aggregate", "Persisted", "Repository"]
@@ -212,14 +212,32 @@ class Persisted(Generic[A]):
         new = NewRecord(record_type, payload, correlation_id, causation_id, idempotency_key)
         return self.record_many([new], applied=applied)
 
-    def record_many(self, records: Sequence[NewRecord], *, applied: bool = False) -> AppendResult:
+    def record_many(
+        self,
+        records: Sequence[NewRecord],
+        *,
+        applied: bool = False,
+        guards: Iterable[Persisted[Any]] = (),
+    ) -> AppendResult:
         """Apply several changes and append them in one atomic append.
 
         If every record carries an idempotency key already stored (a re-send, e.g. of a
         redelivered message), nothing is appended and the aggregate is rebuilt from the
         store, so it holds each change once; the result has `deduplicated=True`.
+
+        Args:
+            records: The changes.
+            applied: The caller has already made them (holding `lock`).
+            guards: Other aggregates the change was checked against: in the same
+                transaction, each stream must still be at the version its aggregate
+                holds, or nothing is written (`ConcurrencyError`).
         """
         store = self.repository.store
+        checks = [
+            AppendRequest(guard.stream_id, [], expected_sequence=guard.version)
+            for guard in guards
+            if guard is not self
+        ]
         with self.changing():
             done = 0
             try:
@@ -227,7 +245,11 @@ class Persisted(Generic[A]):
                     for record in records:
                         self.aggregate.apply(record.type, record.payload)
                         done += 1
-                result = store.append(self.stream_id, records, expected_sequence=self.version)
+                if checks:
+                    own = AppendRequest(self.stream_id, records, expected_sequence=self.version)
+                    result = store.append_many([own, *checks])[0]
+                else:
+                    result = store.append(self.stream_id, records, expected_sequence=self.version)
             except BaseException:
                 if applied or done:
                     self.reload()  # the aggregate got ahead of the log: take it back
